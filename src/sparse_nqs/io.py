@@ -1,0 +1,81 @@
+"""Small I/O helpers: atomic writes (no half-written output) and package versions for provenance."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+#: Distributions whose versions go into every record (absent ones are reported as None).
+PROVENANCE_PACKAGES = (
+    "sparse-nqs",
+    "netket",
+    "jax",
+    "jaxlib",
+    "flax",
+    "numpy",
+    "scipy",
+    "physics-tenpy",
+    "juliacall",
+)
+
+
+def package_versions(names=PROVENANCE_PACKAGES) -> dict:
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _json_safe(value):
+    """Plain-JSON version of value: NumPy scalars and arrays to Python, non-finite floats to None."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _json_safe(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _atomic_write(path: Path, write) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path, record: dict) -> None:
+    """Write ``record`` as JSON to ``path`` through a temporary file and a rename."""
+    text = json.dumps(_json_safe(record), indent=1, allow_nan=False) + "\n"
+    _atomic_write(Path(path), lambda handle: handle.write(text.encode()))
+
+
+def write_npz_atomic(path, **arrays) -> None:
+    _atomic_write(Path(path), lambda handle: np.savez_compressed(handle, **arrays))
+
+
+def read_json(path) -> dict:
+    with open(path) as handle:
+        return json.load(handle)
