@@ -1,0 +1,126 @@
+"""The ``sparse-nqs reference`` command: records, errors, and nothing written on failure."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sparse_nqs.cli import main
+from sparse_nqs.dmrg import itensors_backend
+
+REQUIRED_KEYS = {
+    "model", "L", "N", "kappa", "boundary", "method", "backend", "energy", "energy_per_spin",
+    "mx", "mz", "mx_sites", "mz_sites", "zz", "xx", "wall_seconds", "versions", "degeneracy",
+}
+
+
+def run_cli(*args):
+    return main(["reference", *map(str, args)])
+
+
+def test_reference_record_tfim(tmp_path):
+    out = tmp_path / "ref.json"
+    assert run_cli("--model", "tfim", "--L", 3, "--out", out) == 0
+    record = json.loads(out.read_text())
+    assert REQUIRED_KEYS <= record.keys()
+    assert record["method"] == "ed" and record["backend"] == "scipy"
+    assert record["N"] == 9 and record["boundary"] == "open" and record["kappa"] == 3.04438
+    assert record["energy"] == pytest.approx(-28.455560, abs=5e-7)
+    assert record["energy_per_spin"] == pytest.approx(record["energy"] / 9)
+    assert len(record["mx_sites"]) == 9 and np.shape(record["zz"]) == (9, 9)
+    assert record["mx"] == pytest.approx(np.mean(record["mx_sites"]))
+    assert record["versions"]["netket"] and record["versions"]["python"].startswith("3.11")
+    assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
+
+
+def test_reference_record_dmrg_and_toric(tmp_path):
+    out = tmp_path / "dmrg.json"
+    assert run_cli("--model", "tfim", "--L", 3, "--kappa", 2.0, "--method", "dmrg",
+                   "--dmrg-maxdims", "8,16", "--dmrg-sweeps", 3, "--out", out) == 0
+    record = json.loads(out.read_text())
+    assert record["method"] == "dmrg" and record["backend"] == "tenpy" and record["kappa"] == 2.0
+    assert record["dmrg"]["schedule"]["maxdims"] == [8, 16]
+    assert len(record["dmrg"]["sweep_energies"]) == 3
+    assert isinstance(record["dmrg"]["converged"], bool)
+    assert record["dmrg"]["truncation_error"] >= 0
+
+    toric = tmp_path / "toric.json"
+    assert run_cli("--model", "toric", "--L", 2, "--out", toric) == 0
+    record = json.loads(toric.read_text())
+    assert record["energy"] == pytest.approx(-8.0) and record["degeneracy"] == 4
+    assert record["kappa"] is None and record["observables_state"] == "ground_space_average"
+
+
+def test_auto_picks_dmrg_or_closed_form_for_large_systems(tmp_path):
+    out = tmp_path / "toric5.json"
+    assert run_cli("--model", "toric", "--L", 5, "--out", out) == 0
+    record = json.loads(out.read_text())
+    assert record["method"] == "analytic" and record["energy"] == -50.0 and record["N"] == 50
+
+    from sparse_nqs.models import TFIM
+    from sparse_nqs.reference import resolve_method
+
+    assert resolve_method(TFIM(4)) == "ed"
+    assert resolve_method(TFIM(5)) == "dmrg"
+
+
+def test_state_out_saves_the_ed_ground_state(tmp_path):
+    out, state = tmp_path / "ref.json", tmp_path / "state.npz"
+    assert run_cli("--model", "tfim", "--L", 2, "--out", out, "--state-out", state) == 0
+    saved = np.load(state)
+    assert saved["ground_space"].shape == (16, 1)
+    assert np.linalg.norm(saved["ground_space"]) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--model", "tfim", "--L", 1], "L must be at least 2"),
+        (["--model", "tfim", "--L", "x"], "--L"),
+        (["--model", "heisenberg", "--L", 3], "--model"),
+        (["--model", "tfim", "--L", 3, "--boundary", "twisted"], "--boundary"),
+        (["--model", "tfim", "--L", 3, "--kappa", "nan"], "--kappa"),
+        (["--model", "tfim", "--L", 3, "--kappa", "inf"], "--kappa"),
+        (["--model", "tfim", "--L", 3, "--method", "qmc"], "--method"),
+        (["--model", "tfim", "--L", 3, "--method", "dmrg", "--dmrg-backend", "quimb"], "--dmrg-backend"),
+        (["--model", "tfim", "--L", 3, "--method", "dmrg", "--dmrg-cutoff", "2"], "cutoff"),
+        (["--model", "tfim", "--L", 5, "--method", "ed"], "N <= 22"),
+        (["--model", "tfim", "--L", 3, "--method", "analytic"], "closed-form"),
+        (["--model", "toric", "--L", 3, "--method", "dmrg"], "TFIM only"),
+        (["--model", "toric", "--L", 3, "--kappa", 1.0], "kappa"),
+        (["--model", "toric", "--L", 3, "--boundary", "open"], "boundary"),
+        (["--model", "tfim", "--L", 5, "--state-out", "s.npz"], "--state-out"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, args, fragment):
+    out = tmp_path / "ref.json"
+    assert run_cli(*args, "--out", out) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("sparse-nqs: error:")
+    assert fragment in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_missing_julia_is_a_clear_cli_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(itensors_backend, "locate_julia", lambda: None)
+    out = tmp_path / "ref.json"
+    assert run_cli("--model", "tfim", "--L", 3, "--method", "dmrg", "--dmrg-backend", "itensors", "--out", out) == 2
+    err = capsys.readouterr().err
+    assert "Julia" in err and "--dmrg-backend tenpy" in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_installed_console_script(tmp_path):
+    script = Path(sys.executable).with_name("sparse-nqs")
+    assert script.exists(), "the sparse-nqs entry point is not installed (pip install -e .)"
+    out = tmp_path / "toric.json"
+    done = subprocess.run([str(script), "reference", "--model", "toric", "--L", "2", "--out", str(out)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text())["degeneracy"] == 4
+    bad = subprocess.run([str(script), "reference", "--model", "tfim", "--L", "1", "--out", str(out) + "x"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "L must be at least 2" in bad.stderr

@@ -1,0 +1,156 @@
+"""DMRG backends against exact diagonalisation (SPEC.md section 2)."""
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import sparse_nqs
+from sparse_nqs.dmrg import (
+    DMRGSchedule,
+    DMRGSettingsError,
+    DMRGUnsupportedError,
+    JuliaUnavailableError,
+    tfim_dmrg,
+)
+from sparse_nqs.dmrg import itensors_backend
+from sparse_nqs.exact import exact_ground_state
+from sparse_nqs.models import TFIM, ToricCode
+
+#: A shortened version of the paper's schedule: enough for 4x4 (exact MPS needs chi = 256),
+#: a quarter of the cost of the full 12 sweeps.
+SHORT_SCHEDULE = DMRGSchedule(n_sweeps=6, maxdims=(10, 50, 100, 200))
+
+
+def assert_matches_ed(result, ed):
+    assert result.energy == pytest.approx(ed.energy, rel=1e-7)
+    assert abs(result.observables.mx - ed.observables.mx) < 1e-5
+    np.testing.assert_allclose(result.observables.mx_sites, ed.observables.mx_sites, atol=1e-5)
+    np.testing.assert_allclose(result.observables.zz, ed.observables.zz, atol=1e-5)
+    np.testing.assert_allclose(result.observables.xx, ed.observables.xx, atol=1e-5)
+    assert result.converged
+    assert result.truncation_error < 1e-10
+
+
+@pytest.mark.parametrize(
+    "model, schedule",
+    [
+        (TFIM(3), DMRGSchedule()),  # the paper's 12-sweep schedule
+        (TFIM(4), SHORT_SCHEDULE),
+        (TFIM(3, kappa=1.0, boundary="periodic"), SHORT_SCHEDULE),
+    ],
+    ids=["3x3-paper-schedule", "4x4", "3x3-periodic-ferro"],
+)
+def test_tenpy_agrees_with_ed(model, schedule):
+    result = tfim_dmrg(model, "tenpy", schedule)
+    assert len(result.sweep_energies) == schedule.n_sweeps
+    assert_matches_ed(result, exact_ground_state(model))
+
+
+def test_tenpy_follows_the_bond_dimension_schedule():
+    schedule = DMRGSchedule(n_sweeps=4, maxdims=(4, 8, 16))
+    result = tfim_dmrg(TFIM(4), "tenpy", schedule)
+    # 4x4 needs chi > 16, so every sweep saturates its bound; the last bound repeats
+    assert result.sweep_max_bond_dims == [4, 8, 16, 16]
+    assert result.truncation_error > 0
+    assert result.details()["schedule"]["maxdims"] == [4, 8, 16]
+
+
+def test_tenpy_is_reproducible_with_a_seed():
+    schedule = DMRGSchedule(n_sweeps=2, maxdims=(4,), seed=7)
+    a = tfim_dmrg(TFIM(3), "tenpy", schedule)
+    b = tfim_dmrg(TFIM(3), "tenpy", schedule)
+    assert a.sweep_energies == b.sweep_energies
+
+
+def test_paper_schedule_is_the_default():
+    s = DMRGSchedule()
+    assert s.n_sweeps == 12 and s.cutoff == 1e-15 and s.init_bond_dim == 2
+    assert s.per_sweep_maxdims == [10, 50, 100, 200, 400, 800, 1200, 1600, 2000, 2400, 2800, 3000]
+
+
+@pytest.mark.parametrize(
+    "kwargs, key",
+    [
+        (dict(n_sweeps=0), "n_sweeps"),
+        (dict(maxdims=()), "maxdims"),
+        (dict(maxdims=(10, 0)), "maxdims"),
+        (dict(cutoff=float("nan")), "cutoff"),
+        (dict(cutoff=-1e-3), "cutoff"),
+        (dict(init_bond_dim=0), "init_bond_dim"),
+    ],
+)
+def test_bad_schedules_are_rejected(kwargs, key):
+    with pytest.raises(DMRGSettingsError, match=key):
+        DMRGSchedule(**kwargs)
+
+
+def test_dmrg_rejects_the_toric_code_and_unknown_backends():
+    with pytest.raises(DMRGUnsupportedError, match="TFIM only"):
+        tfim_dmrg(ToricCode(3))
+    with pytest.raises(DMRGUnsupportedError, match="unknown DMRG backend"):
+        tfim_dmrg(TFIM(3), "quimb")
+
+
+# ---------------------------------------------------------------------------------------------
+# ITensors through juliacall
+# ---------------------------------------------------------------------------------------------
+def test_missing_julia_fails_at_once_with_instructions(monkeypatch):
+    monkeypatch.setattr(itensors_backend, "locate_julia", lambda: None)
+    with pytest.raises(JuliaUnavailableError) as info:
+        tfim_dmrg(TFIM(3), "itensors")
+    message = str(info.value)
+    assert "install" in message and "julialang.org" in message
+    assert "--dmrg-backend tenpy" in message
+
+
+def test_julia_dependencies_are_declared_for_juliapkg():
+    package_dir = Path(sparse_nqs.__file__).parent
+    declared = json.loads((package_dir / "juliapkg.json").read_text())
+    assert declared["packages"]["ITensors"]["uuid"] == "9136182c-28ba-11e9-034c-db9fb085ebd5"
+    assert declared["packages"]["ITensorMPS"]["uuid"] == "0d1a4710-d33b-49a5-8f18-73bdf49b47e2"
+    assert itensors_backend.JULIA_SOURCE.is_file()
+    source = itensors_backend.JULIA_SOURCE.read_text()
+    assert "function tfim_dmrg" in source and "using ITensorMPS" in source
+    # juliapkg discovers the file from the installed package (what juliacall resolves on first use)
+    import juliapkg.deps
+
+    found = [Path(f).resolve() for f in juliapkg.deps.deps_files()]
+    assert (package_dir / "juliapkg.json").resolve() in found
+
+
+def test_julia_result_conversion():
+    """The Python side of the bridge, fed the NamedTuple layout that TFIMDMRG.jl returns."""
+    N = 4
+    out = SimpleNamespace(
+        energy=-5.5,
+        mx_sites=[0.5] * N,
+        mz_sites=[0.0] * N,
+        zz=np.eye(N).tolist(),
+        xx=np.full((N, N), 0.25).tolist(),
+        sweep_energies=[-5.0, -5.5, -5.5],
+        sweep_truncerrs=[1e-3, 1e-9, 1e-12],
+        sweep_maxlinkdims=[2, 4, 4],
+        itensors_version="0.9.0",
+        itensormps_version="0.3.0",
+    )
+    schedule = DMRGSchedule(n_sweeps=3, maxdims=(2, 4))
+    result = itensors_backend.result_from_julia(out, schedule, wall_seconds=1.0)
+    assert result.backend == "itensors"
+    assert result.energy == -5.5 and result.converged
+    assert result.truncation_error == 1e-12 and result.max_bond_dim == 4
+    assert result.observables.mx == 0.5 and result.observables.xx_normalised_sum == 0.25
+    assert "ITensorMPS 0.3.0" in result.backend_version
+
+
+@pytest.mark.julia
+@pytest.mark.skipif(
+    itensors_backend.locate_julia() is None,
+    reason="Julia is not installed here (cannot be downloaded on this machine); install Julia >= 1.10 to run the ITensors backend",
+)
+def test_itensors_agrees_with_ed():
+    model = TFIM(3)
+    result = tfim_dmrg(model, "itensors", SHORT_SCHEDULE)
+    assert_matches_ed(result, exact_ground_state(model))
