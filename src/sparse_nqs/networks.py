@@ -1,0 +1,223 @@
+"""Prunable neural quantum states in Flax (SPEC.md section 3).
+
+Every network outputs a real log-amplitude log psi(s) (psi > 0, no biases). Each prunable weight
+tensor ``params[path]`` has a binary mask ``masks[path]`` of the same shape in the separate,
+non-trainable Flax collection ``"masks"``; the forward pass uses ``weight * mask``, so a masked
+weight neither changes the output nor receives a gradient. NetKet keeps non-``params``
+collections in ``MCState.model_state``: masks are replaced between training phases by assigning
+a new ``model_state``, without touching the parameters or recompiling.
+
+Counting: n = number of unmasked entries over all masks. The ResCNN embedding carries an
+all-ones mask so that it is counted in n, but it is never pruned (see ``PRUNING_EXCLUDED``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+MASKS = "masks"
+#: Mask paths containing one of these names are counted in n but never pruned.
+PRUNING_EXCLUDED = ("embedding",)
+
+NETWORK_KINDS = ("ffnn", "cnn", "rescnn")
+PADDINGS = ("valid", "same", "circular")
+CONV_INITS = ("lecun", "he")
+
+
+class NetworkConfigError(ValueError):
+    pass
+
+
+def _masked_param(module: nn.Module, name: str, init, shape, dtype):
+    weight = module.param(name, init, shape, dtype)
+    mask = module.variable(MASKS, name, lambda: jnp.ones(shape, dtype))
+    return weight * mask.value
+
+
+def _conv_init(scheme: str):
+    # LeCun (paper text) and He (authors' code) normal, both truncated, fan-in scaled.
+    scale = {"lecun": 1.0, "he": 2.0}[scheme]
+    return nn.initializers.variance_scaling(scale, "fan_in", "truncated_normal")
+
+
+def _lattice(x: jax.Array) -> tuple[jax.Array, int]:
+    """(..., N) spins -> (batch, L, L, 1) float image, row-major."""
+    N = x.shape[-1]
+    L = math.isqrt(N)
+    if L * L != N:
+        raise NetworkConfigError(f"convolutional networks need an L x L input, got N = {N}")
+    return x.reshape((-1, L, L, 1)), L
+
+
+class MaskedConv(nn.Module):
+    """3x3 (by default) convolution without bias, optionally masked, with three paddings."""
+
+    features: int
+    kernel_size: int = 3
+    padding: str = "valid"
+    init_scheme: str = "lecun"
+    masked: bool = True
+    param_dtype: Any = jnp.float64
+
+    @nn.compact
+    def __call__(self, h):
+        k = self.kernel_size
+        shape = (k, k, h.shape[-1], self.features)
+        if self.masked:
+            kernel = _masked_param(self, "kernel", _conv_init(self.init_scheme), shape, self.param_dtype)
+        else:
+            kernel = self.param("kernel", _conv_init(self.init_scheme), shape, self.param_dtype)
+        if self.padding == "circular":
+            p = k // 2
+            h = jnp.pad(h, ((0, 0), (p, p), (p, p), (0, 0)), mode="wrap")
+            pad = "VALID"
+        else:
+            pad = self.padding.upper()
+        return jax.lax.conv_general_dilated(
+            h, kernel, window_strides=(1, 1), padding=pad,
+            dimension_numbers=("NHWC", "HWIO", "NHWC"),
+        )
+
+
+class FFNN(nn.Module):
+    """log psi(s) = sum_h ReLU(sum_i W_ih s_i), width alpha * N, no bias."""
+
+    alpha: float = 1.0
+    init_std: float = 0.1
+    param_dtype: Any = jnp.float64
+
+    @nn.compact
+    def __call__(self, x):
+        N = x.shape[-1]
+        width = self.alpha * N
+        if abs(width - round(width)) > 1e-9:
+            raise NetworkConfigError(f"alpha * N must be an integer width, got {self.alpha} * {N}")
+        W = _masked_param(self, "kernel", nn.initializers.normal(self.init_std),
+                          (N, int(round(width))), self.param_dtype)
+        return jnp.sum(nn.relu(x.astype(self.param_dtype) @ W), axis=-1)
+
+
+class CNN(nn.Module):
+    """One layer of n_f 3x3 kernels on the L x L image, GELU (tanh), summed over everything."""
+
+    n_filters: int = 4
+    padding: str = "valid"
+    init_scheme: str = "lecun"
+    param_dtype: Any = jnp.float64
+
+    @nn.compact
+    def __call__(self, x):
+        batch_shape = x.shape[:-1]
+        image, _ = _lattice(x.astype(self.param_dtype))
+        h = MaskedConv(self.n_filters, padding=self.padding, init_scheme=self.init_scheme,
+                       param_dtype=self.param_dtype, name="conv")(image)
+        return jnp.sum(nn.gelu(h, approximate=True), axis=(1, 2, 3)).reshape(batch_shape)
+
+
+def masked_layer_norm(h, scale, bias, epsilon: float = 1e-6):
+    """LayerNorm over channels whose mean and variance use only the non-zero entries.
+
+    A site whose channels are all zero (possible in a heavily pruned net) gets mean 0 and
+    variance 0, so its output is the bias instead of the NaN of the authors' code.
+    """
+    nonzero = h != 0
+    count = jnp.sum(nonzero, axis=-1, keepdims=True)
+    safe = jnp.maximum(count, 1)
+    mean = jnp.sum(jnp.where(nonzero, h, 0.0), axis=-1, keepdims=True) / safe
+    var = jnp.sum(jnp.where(nonzero, (h - mean) ** 2, 0.0), axis=-1, keepdims=True) / safe
+    return (h - mean) * jax.lax.rsqrt(var + epsilon) * scale + bias
+
+
+class MaskedLayerNorm(nn.Module):
+    epsilon: float = 1e-6
+    param_dtype: Any = jnp.float64
+
+    @nn.compact
+    def __call__(self, h):
+        c = h.shape[-1]
+        scale = self.param("scale", nn.initializers.ones, (c,), self.param_dtype)
+        bias = self.param("bias", nn.initializers.zeros, (c,), self.param_dtype)
+        return masked_layer_norm(h, scale, bias, self.epsilon)
+
+
+class ResCNN(nn.Module):
+    """Embedding conv 1 -> n_f, n_b pre-activation residual blocks, final LayerNorm, sum."""
+
+    n_filters: int = 16
+    n_blocks: int = 4
+    padding: str = "same"
+    init_scheme: str = "lecun"
+    param_dtype: Any = jnp.float64
+
+    @nn.compact
+    def __call__(self, x):
+        batch_shape = x.shape[:-1]
+        image, _ = _lattice(x.astype(self.param_dtype))
+        conv = dict(padding=self.padding, init_scheme=self.init_scheme, param_dtype=self.param_dtype)
+        h = MaskedConv(self.n_filters, name="embedding", **conv)(image)
+        for b in range(self.n_blocks):
+            r = nn.gelu(MaskedLayerNorm(param_dtype=self.param_dtype, name=f"block{b}_norm")(h), approximate=True)
+            r = nn.gelu(MaskedConv(self.n_filters, name=f"block{b}_conv1", **conv)(r), approximate=True)
+            h = h + MaskedConv(self.n_filters, name=f"block{b}_conv2", **conv)(r)
+        h = MaskedLayerNorm(param_dtype=self.param_dtype, name="final_norm")(h)
+        return jnp.sum(h, axis=(1, 2, 3)).reshape(batch_shape)
+
+
+# --------------------------------------------------------------------------------------------
+# construction from a config dictionary
+# --------------------------------------------------------------------------------------------
+NETWORK_DEFAULTS = {
+    "ffnn": {"alpha": 1.0, "init_std": 0.1},
+    "cnn": {"n_filters": 4, "padding": "valid", "init_scheme": "lecun"},
+    "rescnn": {"n_filters": 16, "n_blocks": 4, "padding": "same", "init_scheme": "lecun"},
+}
+
+
+def build_network(config: dict) -> nn.Module:
+    """A network from ``{"kind": ..., **options}`` (defaults: the paper's text, SPEC.md 3 and 9)."""
+    config = dict(config)
+    kind = config.pop("kind", None)
+    if kind not in NETWORK_KINDS:
+        raise NetworkConfigError(f"network.kind must be one of {', '.join(NETWORK_KINDS)}, got {kind!r}")
+    unknown = set(config) - set(NETWORK_DEFAULTS[kind])
+    if unknown:
+        raise NetworkConfigError(f"unknown network option(s) for {kind}: {', '.join(sorted(unknown))}")
+    options = {**NETWORK_DEFAULTS[kind], **config}
+    if options.get("padding", "valid") not in PADDINGS:
+        raise NetworkConfigError(f"network.padding must be one of {', '.join(PADDINGS)}")
+    if options.get("init_scheme", "lecun") not in CONV_INITS:
+        raise NetworkConfigError(f"network.init_scheme must be one of {', '.join(CONV_INITS)}")
+    if kind == "rescnn" and options["padding"] == "valid":
+        raise NetworkConfigError("network.padding 'valid' shrinks the lattice; the ResCNN needs 'same' or 'circular'")
+    return {"ffnn": FFNN, "cnn": CNN, "rescnn": ResCNN}[kind](**options)
+
+
+def mask_shapes(network: nn.Module, n_sites: int) -> dict:
+    """Flat {path: shape} of the masks, without running the network (jax.eval_shape)."""
+    variables = jax.eval_shape(network.init, jax.random.key(0), jnp.ones((1, n_sites)))
+    from flax.traverse_util import flatten_dict
+
+    return {"/".join(k): tuple(v.shape) for k, v in flatten_dict(variables[MASKS]).items()}
+
+
+def is_prunable(path: str) -> bool:
+    return not any(name in path for name in PRUNING_EXCLUDED)
+
+
+def weight_counts(network: nn.Module, n_sites: int) -> dict:
+    """n_init and the split into the prunable pool and the never-pruned (counted) part."""
+    shapes = mask_shapes(network, n_sites)
+    pool = sum(int(np.prod(s)) for p, s in shapes.items() if is_prunable(p))
+    fixed = sum(int(np.prod(s)) for p, s in shapes.items() if not is_prunable(p))
+    return {"n_init": pool + fixed, "pool": pool, "fixed": fixed}
+
+
+def count_unmasked(masks) -> int:
+    """n: the number of unmasked weights in a masks pytree."""
+    return int(sum(int(np.sum(np.asarray(m) != 0)) for m in jax.tree_util.tree_leaves(masks)))
