@@ -1,0 +1,116 @@
+"""Evaluation of a frozen network (SPEC.md section 6): fresh samples, parameters never updated.
+
+Columns of an evaluation row:
+energy, energy_error, variance, variance_per_spin (sigma^2/N), v_score (N Var(E)/E^2),
+eps_rel = |E_ref - E|/|E_ref|, delta_e_per_spin = |E_ref - E|/N, reference_energy, reference_source,
+mx (signed <sum X_i>/N) with mx_error, mz (signed <sum Z_i>/N) with mz_error, abs_mz with abs_mz_error,
+n_samples; and for systems small enough to enumerate the same quantities summed exactly over the
+Hilbert space, as ``exact_*`` columns (NaN where not computed).
+"""
+
+from __future__ import annotations
+
+import netket as nk
+import numpy as np
+
+from .vmc import SamplingSettings, make_vstate
+
+#: Largest N evaluated by full summation when ``exact="auto"``.
+EXACT_AUTO_MAX_SPINS = 16
+
+_EXACT_COLUMNS = ("energy", "variance", "variance_per_spin", "eps_rel", "delta_e_per_spin", "mx", "mz", "abs_mz")
+
+
+def magnetisation_x(hilbert) -> nk.operator.PauliStrings:
+    """(1/N) sum_i X_i."""
+    N = hilbert.size
+    strings = ["I" * i + "X" + "I" * (N - i - 1) for i in range(N)]
+    return nk.operator.PauliStrings(hilbert, strings, [1.0 / N] * N)
+
+
+def _errors(energy, N, reference):
+    if reference is None:
+        return float("nan"), float("nan")
+    e_ref = reference["energy"]
+    return abs(e_ref - energy) / abs(e_ref), abs(e_ref - energy) / N
+
+
+def _sampled(vstate, model, reference) -> dict:
+    N = model.N
+    stats = vstate.expect(model.hamiltonian)
+    energy, variance = float(np.real(stats.mean)), float(np.real(stats.variance))
+    mx = vstate.expect(magnetisation_x(model.hilbert))
+    samples = np.asarray(vstate.samples, dtype=float)  # (chains, per chain, N)
+    m = samples.sum(axis=-1) / N
+    mz = nk.stats.statistics(m)
+    abs_mz = nk.stats.statistics(np.abs(m))
+    eps_rel, delta = _errors(energy, N, reference)
+    return {
+        "energy": energy,
+        "energy_error": float(stats.error_of_mean),
+        "variance": variance,
+        "variance_per_spin": variance / N,
+        "v_score": N * variance / energy**2 if energy else float("nan"),
+        "r_hat": float(stats.R_hat),
+        "eps_rel": eps_rel,
+        "delta_e_per_spin": delta,
+        "mx": float(np.real(mx.mean)),
+        "mx_error": float(mx.error_of_mean),
+        "mz": float(mz.mean),
+        "mz_error": float(mz.error_of_mean),
+        "abs_mz": float(abs_mz.mean),
+        "abs_mz_error": float(abs_mz.error_of_mean),
+    }
+
+
+def exact_expectations(model, network, variables, reference=None) -> dict:
+    """The evaluation quantities by full summation over all 2^N configurations."""
+    N = model.N
+    state = nk.vqs.FullSumState(model.hilbert, network, variables=variables)
+    stats = state.expect(model.hamiltonian)
+    energy, variance = float(np.real(stats.mean)), float(np.real(stats.variance))
+    prob = np.asarray(state.probability_distribution())
+    m = np.asarray(model.hilbert.all_states(), dtype=float).sum(axis=-1) / N
+    eps_rel, delta = _errors(energy, N, reference)
+    return {
+        "energy": energy,
+        "variance": variance,
+        "variance_per_spin": variance / N,
+        "eps_rel": eps_rel,
+        "delta_e_per_spin": delta,
+        "mx": float(np.real(state.expect(magnetisation_x(model.hilbert)).mean)),
+        "mz": float(prob @ m),
+        "abs_mz": float(prob @ np.abs(m)),
+    }
+
+
+def evaluate(model, network, variables, reference: dict | None = None, n_samples: int = 4096,
+             sampling: SamplingSettings | None = None, seed: int = 0, n_burn_in_sweeps: int = 100,
+             exact: bool | str = "auto") -> dict:
+    """Evaluate frozen ``variables`` of ``network`` on ``model``; returns one row (a dict).
+
+    The chains start from random configurations and are thermalised for ``n_burn_in_sweeps``
+    sweeps before ``n_samples`` samples are taken; nothing updates the parameters.
+    """
+    sampling = sampling or SamplingSettings()
+    n_chains = sampling.n_chains
+    n_samples = max(n_chains, int(np.ceil(n_samples / n_chains)) * n_chains)
+    eval_sampling = SamplingSettings(n_samples=n_samples, n_chains=n_chains,
+                                     n_discard_sweeps=n_burn_in_sweeps, proposal=sampling.proposal)
+    vstate = make_vstate(model, network, eval_sampling, init_seed=seed, sampler_seed=seed,
+                         variables=variables)
+    row = {"n_samples": n_samples, **_sampled(vstate, model, reference)}
+    row["reference_energy"] = reference["energy"] if reference else float("nan")
+    row["reference_source"] = _reference_source(reference)
+    if exact == "auto":
+        exact = model.N <= EXACT_AUTO_MAX_SPINS
+    exact_row = exact_expectations(model, network, variables, reference) if exact else {}
+    for name in _EXACT_COLUMNS:
+        row[f"exact_{name}"] = exact_row.get(name, float("nan"))
+    return row
+
+
+def _reference_source(reference) -> str:
+    if not reference:
+        return ""
+    return reference.get("source") or f"{reference.get('method')}:{reference.get('backend')}"
