@@ -73,7 +73,30 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--out", required=True, help="output JSON file")
     ref.add_argument("--state-out", default=None,
                      help="also save the ED ground space (NetKet basis order) to this .npz file")
+
+    info = commands.add_parser(
+        "info",
+        help="resolved settings of the runs in a config (n_init, planned n sequence)",
+        description="Print, as JSON, every run of a config with n_init and n_sequence, or one run in full.",
+    )
+    info.add_argument("--config", required=True, help="experiment config (YAML)")
+    info.add_argument("--run", default=None, help="print this run's full resolved settings")
     return parser
+
+
+def run_info(args) -> int:
+    import json
+
+    from .config import load_config, resolve_run, run_summary
+
+    config = load_config(args.config)
+    if args.run is not None:
+        settings = resolve_run(config, args.run)
+        output = {**settings, **run_summary(settings)}
+    else:
+        output = [run_summary(resolve_run(config, name)) for name in config["runs"]]
+    print(json.dumps(output, indent=1))
+    return 0
 
 
 def _dmrg_schedule(args):
@@ -118,17 +141,20 @@ def run_reference(args) -> int:
 
 
 def main(argv=None) -> int:
+    from .config import ConfigError
     from .dmrg import DMRGSettingsError, DMRGUnsupportedError, JuliaUnavailableError
     from .exact import EDTooLargeError
     from .models import ModelError
     from .reference import ReferenceRequestError
 
-    expected = (UsageError, ModelError, ReferenceRequestError, DMRGUnsupportedError,
+    expected = (UsageError, ConfigError, ModelError, ReferenceRequestError, DMRGUnsupportedError,
                 DMRGSettingsError, JuliaUnavailableError, EDTooLargeError)
     try:
         args = build_parser().parse_args(argv)
         if args.command == "reference":
             return run_reference(args)
+        if args.command == "info":
+            return run_info(args)
     except expected as err:
         print(f"sparse-nqs: error: {err}", file=sys.stderr)
         return EXIT_USAGE

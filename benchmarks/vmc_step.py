@@ -1,0 +1,46 @@
+"""Milliseconds per VMC step with SR: 4x4 TFIM at kappa_c, FFNN alpha = 1 and 5 (and 10x10 alpha = 5 on a GPU).
+
+Paper statistics per step: N_s = 1024 samples, 16 chains, 5 discarded sweeps, SR with
+eta = 8e-3, lambda = 1e-4. Compilation is excluded (warm-up steps), the timed steps include
+sampling, local energies, the SR solve and the parameter update.
+
+    python benchmarks/vmc_step.py [--steps 100]
+
+Prints one line per case: ``vmc_step L=4 alpha=1 ms_per_step=12.3``.
+"""
+
+import argparse
+import time
+
+import jax
+
+from sparse_nqs.models import TFIM
+from sparse_nqs.networks import build_network
+from sparse_nqs.vmc import SamplingSettings, make_vstate, train
+
+
+def ms_per_step(L: int, alpha: float, steps: int, warmup: int = 10) -> float:
+    model = TFIM(L)
+    vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": alpha}), SamplingSettings(),
+                         init_seed=0, sampler_seed=1)
+    train(vstate, model, warmup, 8e-3, 1e-4)
+    jax.block_until_ready(vstate.parameters)
+    start = time.perf_counter()
+    train(vstate, model, steps, 8e-3, 1e-4)
+    jax.block_until_ready(vstate.parameters)
+    return 1e3 * (time.perf_counter() - start) / steps
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=100)
+    args = parser.parse_args()
+    cases = [(4, 1), (4, 5)]
+    if jax.default_backend() == "gpu":
+        cases.append((10, 5))
+    for L, alpha in cases:
+        print(f"vmc_step L={L} alpha={alpha:g} ms_per_step={ms_per_step(L, alpha, args.steps):.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Samplers, VMC-SR training, checkpoints and frozen evaluation against exact numbers."""
+
+import jax
+import jax.numpy as jnp
+import netket as nk
+import numpy as np
+import pytest
+from flax.traverse_util import flatten_dict, unflatten_dict
+from scipy import stats
+
+from sparse_nqs import vmc
+from sparse_nqs.checkpoint import load_checkpoint, save_checkpoint
+from sparse_nqs.evaluation import evaluate
+from sparse_nqs.models import TFIM, ToricCode
+from sparse_nqs.networks import build_network
+from sparse_nqs.reference import compute_reference
+from sparse_nqs.vmc import SamplingSettings, StarFlipRule, TrainingDivergedError, make_vstate, set_masks, train
+
+
+def exact_distribution(vstate, model):
+    logpsi = np.asarray(vstate.log_value(model.hilbert.all_states()))
+    p = np.exp(2 * (logpsi - logpsi.max()))
+    return p / p.sum()
+
+
+@pytest.mark.parametrize(
+    "model, network",
+    [(TFIM(2), {"kind": "ffnn", "alpha": 1, "init_std": 0.6}),
+     (ToricCode(2), {"kind": "ffnn", "alpha": 1, "init_std": 0.4})],
+    ids=["tfim-local", "toric-local+star"],
+)
+def test_sampler_draws_from_psi_squared(model, network):
+    """Chi-squared test of the sampled histogram against |psi|^2 (fixed seeds).
+
+    One sample from each of 16384 chains after 100 sweeps: the samples are independent, as the
+    test assumes (consecutive samples of one chain are autocorrelated and inflate chi^2).
+    """
+    sampling = SamplingSettings(n_samples=16384, n_chains=16384, n_discard_sweeps=100)
+    vstate = make_vstate(model, build_network(network), sampling, init_seed=3, sampler_seed=4)
+    samples = np.asarray(vstate.sample()).reshape(-1, model.N)
+    counts = np.bincount(np.asarray(model.hilbert.states_to_numbers(samples)), minlength=model.hilbert.n_states)
+    expected = exact_distribution(vstate, model) * len(samples)
+    keep = expected > 5  # the usual validity condition of the chi-squared test
+    # pool the rare states into one bin
+    observed = np.append(counts[keep], counts[~keep].sum())
+    expected = np.append(expected[keep], expected[~keep].sum())
+    if expected[-1] == 0:
+        observed, expected = observed[:-1], expected[:-1]
+    _, p_value = stats.chisquare(observed, expected)
+    assert p_value > 1e-3
+
+
+def test_star_flips_keep_every_plaquette():
+    model = ToricCode(3)
+    rule = StarFlipRule(model.stars)
+    sigma = jnp.asarray(np.random.default_rng(0).choice([-1, 1], size=(64, model.N)).astype(np.int8))
+    new, _ = rule.transition(None, None, None, None, jax.random.key(0), sigma)
+    new = np.asarray(new)
+    np.testing.assert_array_equal(model.plaquette_values(new), model.plaquette_values(np.asarray(sigma)))
+    flipped = np.asarray(sigma) != new
+    assert np.all(flipped.sum(axis=1) == 4)
+    assert all(set(np.flatnonzero(row)) in [set(s) for s in model.stars] for row in flipped)
+
+
+def test_masked_weight_does_not_move_during_training():
+    model = TFIM(3)
+    vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": 1}), SamplingSettings(), 0, 1)
+    masks = flatten_dict(vstate.model_state["masks"])
+    key = ("kernel",)
+    m = np.array(masks[key])
+    m[:, :3] = 0.0
+    masks[key] = jnp.asarray(m)
+    set_masks(vstate, unflatten_dict(masks))
+    before = np.array(vstate.parameters["kernel"])
+    train(vstate, model, 20, 8e-3, 1e-4)
+    after = np.array(vstate.parameters["kernel"])
+    np.testing.assert_array_equal(after[:, :3], before[:, :3])
+    assert np.abs(after[:, 3:] - before[:, 3:]).max() > 1e-4  # the others did train
+
+
+@pytest.fixture(scope="module")
+def trained_tfim():
+    """Dense FFNN (alpha = 1) on the 3x3 TFIM at kappa_c, 300 SR steps at the paper's eta and lambda."""
+    model = TFIM(3)
+    network = build_network({"kind": "ffnn", "alpha": 1})
+    vstate = make_vstate(model, network, SamplingSettings(), init_seed=0, sampler_seed=1)
+    log = train(vstate, model, 300, 8e-3, 1e-4)
+    reference, _ = compute_reference(model, "ed")
+    return model, network, vstate, log, reference
+
+
+def test_training_log_columns(trained_tfim):
+    _, _, _, log, _ = trained_tfim
+    assert list(log.columns) == vmc.LOG_COLUMNS
+    assert list(log.step) == list(range(300))
+    assert log.acceptance.between(0, 1).all() and (log.r_hat > 0.9).all()
+    assert log.energy.iloc[-50:].mean() < log.energy.iloc[:10].mean()
+
+
+def test_dense_ffnn_reaches_ed_accuracy_and_sampled_matches_exact(trained_tfim):
+    model, network, vstate, _, reference = trained_tfim
+    row = evaluate(model, network, vstate.variables, reference, n_samples=8192, seed=5)
+    assert row["exact_eps_rel"] < 1e-3
+    assert row["eps_rel"] < 1e-3
+    # sampled and exact evaluation agree within 4 standard errors
+    assert abs(row["energy"] - row["exact_energy"]) < 4 * row["energy_error"]
+    assert abs(row["mx"] - row["exact_mx"]) < 4 * row["mx_error"]
+    assert abs(row["abs_mz"] - row["exact_abs_mz"]) < 4 * row["abs_mz_error"]
+    assert row["reference_source"] == "ed:scipy"
+    assert row["variance_per_spin"] == pytest.approx(row["variance"] / 9)
+
+
+def test_dense_ffnn_solves_the_small_toric_code():
+    model = ToricCode(2)
+    vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": 2}), SamplingSettings(), 0, 1)
+    train(vstate, model, 300, 2e-2, 1e-3)
+    row = evaluate(model, build_network({"kind": "ffnn", "alpha": 2}), vstate.variables, n_samples=4096)
+    assert abs(row["exact_energy"] - (-8.0)) < 1e-2
+
+
+def test_checkpoint_round_trip_is_exact(trained_tfim, tmp_path):
+    model, network, vstate, _, _ = trained_tfim
+    path = tmp_path / "ckpt.npz"
+    meta = {"network": {"kind": "ffnn", "alpha": 1}, "step": 300, "seeds": {"init": 0, "sampler": 1}}
+    save_checkpoint(path, vstate.parameters, vstate.model_state["masks"], meta)
+    loaded = load_checkpoint(path)
+    for a, b in zip(jax.tree_util.tree_leaves(vstate.variables), jax.tree_util.tree_leaves(loaded.variables)):
+        assert np.asarray(a).dtype == np.asarray(b).dtype
+        np.testing.assert_array_equal(a, b)
+    x = model.hilbert.all_states()
+    np.testing.assert_array_equal(network.apply(vstate.variables, x), network.apply(loaded.variables, x))
+    assert loaded.metadata["step"] == 300 and loaded.metadata["seeds"]["sampler"] == 1
+    assert loaded.metadata["versions"]["netket"] == nk.__version__
+
+
+def test_nan_energy_stops_training():
+    model = TFIM(2)
+    vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": 1}), SamplingSettings(n_samples=64), 0, 1)
+    vstate.parameters = jax.tree_util.tree_map(lambda w: w.at[0, 0].set(jnp.nan), vstate.parameters)
+    with pytest.raises(TrainingDivergedError, match="diverged at step 0"):
+        train(vstate, model, 5, 8e-3, 1e-4)
+
+
+def test_exploding_energy_stops_training(monkeypatch):
+    model = TFIM(2)
+    monkeypatch.setattr(vmc, "energy_bound", lambda model: 1.0)  # any real energy now "explodes"
+    vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": 1}), SamplingSettings(n_samples=64), 0, 1)
+    with pytest.raises(TrainingDivergedError, match="exploded"):
+        train(vstate, model, 5, 8e-3, 1e-4)
+
+
+def test_seeds_make_training_reproducible():
+    model = TFIM(2)
+    logs = []
+    for _ in range(2):
+        vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": 1}), SamplingSettings(n_samples=128), 4, 5)
+        logs.append(train(vstate, model, 5, 8e-3, 1e-4).energy.to_numpy())
+    np.testing.assert_array_equal(*logs)
