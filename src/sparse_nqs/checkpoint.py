@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax.traverse_util import flatten_dict, unflatten_dict
 
-from .io import _json_safe, package_versions, write_npz_atomic
+from .io import json_safe, package_versions, write_npz_atomic
 
 FORMAT = "sparse_nqs.checkpoint/1"
 _META = "__metadata__"
@@ -49,7 +49,7 @@ def save_checkpoint(path, params, masks, metadata: dict, extra: dict | None = No
     arrays = {**_flat(params, "params"), **_flat(masks, "masks")}
     for name, value in (extra or {}).items():
         arrays[f"extra/{name}"] = np.asarray(value)
-    arrays[_META] = np.frombuffer(json.dumps(_json_safe(meta)).encode(), dtype=np.uint8)
+    arrays[_META] = np.frombuffer(json.dumps(json_safe(meta)).encode(), dtype=np.uint8)
     write_npz_atomic(path, **arrays)
 
 

@@ -36,14 +36,14 @@ def package_versions(names=PROVENANCE_PACKAGES) -> dict:
     return versions
 
 
-def _json_safe(value):
+def json_safe(value):
     """Plain-JSON version of value: NumPy scalars and arrays to Python, non-finite floats to None."""
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _json_safe(value.tolist())
+        return json_safe(value.tolist())
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -68,7 +68,7 @@ def _atomic_write(path: Path, write) -> None:
 
 def write_json_atomic(path, record: dict) -> None:
     """Write ``record`` as JSON to ``path`` through a temporary file and a rename."""
-    text = json.dumps(_json_safe(record), indent=1, allow_nan=False) + "\n"
+    text = json.dumps(json_safe(record), indent=1, allow_nan=False) + "\n"
     _atomic_write(Path(path), lambda handle: handle.write(text.encode()))
 
 

@@ -46,33 +46,29 @@ def _conv_init(scheme: str):
     return nn.initializers.variance_scaling(scale, "fan_in", "truncated_normal")
 
 
-def _lattice(x: jax.Array) -> tuple[jax.Array, int]:
-    """(..., N) spins -> (batch, L, L, 1) float image, row-major."""
+def _lattice(x: jax.Array) -> jax.Array:
+    """(..., N) spins -> (batch, L, L, 1) image, row-major."""
     N = x.shape[-1]
     L = math.isqrt(N)
     if L * L != N:
         raise NetworkConfigError(f"convolutional networks need an L x L input, got N = {N}")
-    return x.reshape((-1, L, L, 1)), L
+    return x.reshape((-1, L, L, 1))
 
 
 class MaskedConv(nn.Module):
-    """3x3 (by default) convolution without bias, optionally masked, with three paddings."""
+    """Masked 3x3 (by default) convolution without bias, with three paddings."""
 
     features: int
     kernel_size: int = 3
     padding: str = "valid"
     init_scheme: str = "lecun"
-    masked: bool = True
     param_dtype: Any = jnp.float64
 
     @nn.compact
     def __call__(self, h):
         k = self.kernel_size
         shape = (k, k, h.shape[-1], self.features)
-        if self.masked:
-            kernel = _masked_param(self, "kernel", _conv_init(self.init_scheme), shape, self.param_dtype)
-        else:
-            kernel = self.param("kernel", _conv_init(self.init_scheme), shape, self.param_dtype)
+        kernel = _masked_param(self, "kernel", _conv_init(self.init_scheme), shape, self.param_dtype)
         if self.padding == "circular":
             p = k // 2
             h = jnp.pad(h, ((0, 0), (p, p), (p, p), (0, 0)), mode="wrap")
@@ -114,7 +110,7 @@ class CNN(nn.Module):
     @nn.compact
     def __call__(self, x):
         batch_shape = x.shape[:-1]
-        image, _ = _lattice(x.astype(self.param_dtype))
+        image = _lattice(x.astype(self.param_dtype))
         h = MaskedConv(self.n_filters, padding=self.padding, init_scheme=self.init_scheme,
                        param_dtype=self.param_dtype, name="conv")(image)
         return jnp.sum(nn.gelu(h, approximate=True), axis=(1, 2, 3)).reshape(batch_shape)
@@ -158,7 +154,7 @@ class ResCNN(nn.Module):
     @nn.compact
     def __call__(self, x):
         batch_shape = x.shape[:-1]
-        image, _ = _lattice(x.astype(self.param_dtype))
+        image = _lattice(x.astype(self.param_dtype))
         conv = dict(padding=self.padding, init_scheme=self.init_scheme, param_dtype=self.param_dtype)
         h = MaskedConv(self.n_filters, name="embedding", **conv)(image)
         for b in range(self.n_blocks):
