@@ -1,6 +1,7 @@
 """Samplers, VMC-SR training, checkpoints and frozen evaluation against exact numbers."""
 
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import netket as nk
 import numpy as np
@@ -14,7 +15,7 @@ from sparse_nqs.evaluation import evaluate
 from sparse_nqs.models import TFIM, ToricCode
 from sparse_nqs.networks import build_network
 from sparse_nqs.reference import compute_reference
-from sparse_nqs.vmc import SamplingSettings, StarFlipRule, TrainingDivergedError, make_vstate, set_masks, train
+from sparse_nqs.vmc import FlipMoveRule, SamplingSettings, TrainingDivergedError, make_vstate, set_masks, train
 
 
 def exact_distribution(vstate, model):
@@ -52,7 +53,7 @@ def test_sampler_draws_from_psi_squared(model, network):
 
 def test_star_flips_keep_every_plaquette():
     model = ToricCode(3)
-    rule = StarFlipRule(model.stars)
+    rule = FlipMoveRule(model.N, model.stars, p_group=1.0)  # star flips only
     sigma = jnp.asarray(np.random.default_rng(0).choice([-1, 1], size=(64, model.N)).astype(np.int8))
     new, _ = rule.transition(None, None, None, None, jax.random.key(0), sigma)
     new = np.asarray(new)
@@ -60,6 +61,42 @@ def test_star_flips_keep_every_plaquette():
     flipped = np.asarray(sigma) != new
     assert np.all(flipped.sum(axis=1) == 4)
     assert all(set(np.flatnonzero(row)) in [set(s) for s in model.stars] for row in flipped)
+
+
+def test_mixed_moves_are_half_single_flips_half_star_flips():
+    model = ToricCode(3)
+    rule = FlipMoveRule(model.N, model.stars, p_group=0.5)
+    moves = np.asarray(rule.draw_moves(jax.random.key(1), (20000,)))
+    n_single = np.count_nonzero(moves < model.N)
+    assert abs(n_single - 10000) < 4 * np.sqrt(20000 * 0.25)  # binomial, 4 sigma
+    np.testing.assert_array_equal(np.unique(moves), np.arange(model.N + len(model.stars)))
+
+
+def test_compiled_step_equals_netket_vmc_sr_driver():
+    """One step of train() and one step of NetKet's VMC_SR driver from the same state: same samples,
+    same energy estimate, same parameter update (both the parameter-space and the NTK solve)."""
+    import optax
+
+    model = TFIM(3)
+    for alpha in (1, 4):  # 81 and 324 parameters
+        for n_samples in (64, 512):  # fewer samples than parameters: NTK solve; more: parameter-space solve
+            sampling = SamplingSettings(n_samples=n_samples, n_chains=16, n_discard_sweeps=5)
+            network = build_network({"kind": "ffnn", "alpha": alpha})
+            ours = make_vstate(model, network, sampling, init_seed=0, sampler_seed=1)
+            theirs = make_vstate(model, network, sampling, init_seed=0, sampler_seed=1)
+            log = train(ours, model, 1, 8e-3, 1e-4)
+            driver = nk.driver.VMC_SR(model.hamiltonian, optax.sgd(8e-3), diag_shift=1e-4,
+                                      variational_state=theirs)
+            energies = []
+            driver.run(1, out=(), show_progress=False,
+                       callback=lambda step, data, drv: energies.append(float(data["Energy"].mean.real)) or True)
+            assert log.energy[0] == pytest.approx(energies[0], rel=1e-12)
+            start = make_vstate(model, network, sampling, init_seed=0, sampler_seed=1).parameters
+            ours_delta, theirs_delta = (
+                np.asarray(jax.flatten_util.ravel_pytree(state.parameters)[0] - jax.flatten_util.ravel_pytree(start)[0])
+                for state in (ours, theirs))
+            assert np.linalg.norm(ours_delta) > 1e-4
+            np.testing.assert_allclose(ours_delta, theirs_delta, rtol=1e-7, atol=1e-12 * np.abs(theirs_delta).max())
 
 
 def test_masked_weight_does_not_move_during_training():

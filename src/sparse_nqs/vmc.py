@@ -3,8 +3,9 @@
 * Samplers: Metropolis on |psi|^2 with single-spin flips (TFIM); for the toric code a mixture of
   single flips and star flips with probability 1/2 each (a star flip is A_v in the Z basis and keeps
   every plaquette), or single flips only.
-* Training: NetKet's ``VMC_SR`` driver with a plain SGD step, constant learning rate eta and
-  diagonal shift lambda; one row per step (energy, error, variance, R-hat, acceptance).
+* Training: the update of NetKet's ``VMC_SR`` driver (plain SGD step, constant learning rate eta
+  and diagonal shift lambda) compiled as one program per step; one row per step (energy, error,
+  variance, R-hat, acceptance).
   A non-finite or exploding energy stops the run with :class:`TrainingDivergedError`.
 """
 
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 import netket as nk
 import numpy as np
-import optax
+from jax.flatten_util import ravel_pytree
 import pandas as pd
 
 from .networks import MASKS
@@ -31,28 +33,91 @@ class TrainingDivergedError(RuntimeError):
     pass
 
 
-class StarFlipRule(nk.sampler.rules.MetropolisRule):
-    """Flip all spins of one uniformly chosen group (toric-code stars) in every chain.
+class FlipMoveRule(nk.sampler.rules.MetropolisRule):
+    """Propose flipping one "move": a single spin, or (toric code) all spins of one group.
 
-    The proposal is symmetric (a group flip is its own inverse), so Metropolis needs no
-    correction factor.
+    ``flips`` is a boolean table with one row per move: the N single-site moves first, then the
+    groups (stars). A move is a single flip with probability ``1 - p_group`` and a uniformly
+    chosen group otherwise. Every move is its own inverse, so the proposal is symmetric and
+    Metropolis needs no correction factor.
     """
 
-    groups: jax.Array
+    flips: jax.Array
+    p_group: jax.Array
 
-    def __init__(self, groups):
-        self.groups = jnp.asarray(np.asarray(groups, dtype=np.int32))
+    def __init__(self, n_sites: int, groups=(), p_group: float = 0.5):
+        table = np.eye(n_sites, dtype=bool)
+        if len(groups):
+            group_rows = np.zeros((len(groups), n_sites), dtype=bool)
+            for row, group in zip(group_rows, groups):
+                row[list(group)] = True
+            table = np.concatenate([table, group_rows])
+        else:
+            p_group = 0.0
+        self.flips = jnp.asarray(table)
+        self.p_group = jnp.asarray(p_group, dtype=jnp.float64)
+
+    @property
+    def n_groups(self) -> int:
+        return self.flips.shape[0] - self.flips.shape[1]
+
+    def draw_moves(self, key, shape):
+        """Indices into ``flips`` for a batch of proposals."""
+        n_sites = self.flips.shape[1]
+        k_site, k_kind, k_group = jax.random.split(key, 3)
+        moves = jax.random.randint(k_site, shape, 0, n_sites)
+        if self.n_groups:
+            group = n_sites + jax.random.randint(k_group, shape, 0, self.n_groups)
+            moves = jnp.where(jax.random.uniform(k_kind, shape) < self.p_group, group, moves)
+        return moves
 
     def transition(rule, sampler, machine, parameters, state, key, sigma):
-        n_chains = sigma.shape[0]
-        chosen = jax.random.randint(key, (n_chains,), 0, rule.groups.shape[0])
-        sites = rule.groups[chosen]  # (n_chains, group size)
-        rows = jnp.arange(n_chains)[:, None]
-        flip = jnp.zeros(sigma.shape, dtype=bool).at[rows, sites].set(True)
-        return jnp.where(flip, -sigma, sigma), None
+        moves = rule.draw_moves(key, sigma.shape[:1])
+        return jnp.where(rule.flips[moves], -sigma, sigma), None
 
     def __repr__(self):
-        return f"StarFlipRule(n_groups={self.groups.shape[0]})"
+        return f"FlipMoveRule(n_sites={self.flips.shape[1]}, n_groups={self.n_groups})"
+
+
+class FastMetropolisSampler(nk.sampler.MetropolisSampler):
+    """NetKet's Metropolis sampler with all random numbers of a chain segment drawn up front.
+
+    Same Markov chain as ``MetropolisSampler`` with a :class:`FlipMoveRule` (same proposal
+    distribution and acceptance rule), but the proposals and acceptance draws of the whole
+    segment are generated in two vectorised calls instead of three key splits per proposal.
+    Measured on 2 CPU cores (4x4 TFIM, 16 chains, 69 sweeps): 8.1 ms -> about 2.5 ms.
+    """
+
+    @partial(jax.jit, static_argnames=("machine", "chain_length", "return_log_probabilities"))
+    def _sample_chain(self, machine, parameters, state, chain_length, return_log_probabilities=False):
+        shape = (chain_length, self.sweep_size, self.n_batches)
+        rng, k_moves, k_accept = jax.random.split(state.rng, 3)
+        moves = self.rule.draw_moves(k_moves, shape)
+        log_uniform = jnp.log(jax.random.uniform(k_accept, shape))
+        flips = self.rule.flips
+
+        def propose(carry, draws):
+            sigma, log_prob, n_accepted = carry
+            move, log_u = draws
+            proposal = jnp.where(flips[move], -sigma, sigma)
+            proposal_log_prob = self.machine_pow * machine.apply(parameters, proposal).real
+            accept = log_u < proposal_log_prob - log_prob
+            return (jnp.where(accept[:, None], proposal, sigma),
+                    jnp.where(accept, proposal_log_prob, log_prob),
+                    n_accepted + accept), None
+
+        def sweep(carry, draws):
+            carry, _ = jax.lax.scan(propose, carry, draws)
+            return carry, (carry[0], carry[1])
+
+        (sigma, log_prob, n_accepted), (samples, log_probs) = jax.lax.scan(
+            sweep, (state.σ, state.log_prob, state.n_accepted_proc), (moves, log_uniform))
+        state = state.replace(σ=sigma, log_prob=log_prob, rng=rng, n_accepted_proc=n_accepted,
+                              n_steps_proc=state.n_steps_proc + chain_length * self.sweep_size * self.n_batches)
+        samples, log_probs = jnp.swapaxes(samples, 0, 1), jnp.swapaxes(log_probs, 0, 1)
+        if return_log_probabilities:
+            return (samples, log_probs), state
+        return samples, state
 
 
 @dataclass(frozen=True)
@@ -77,16 +142,12 @@ def make_sampler(model, sampling: SamplingSettings) -> nk.sampler.MetropolisSamp
     if proposal == "auto":
         proposal = "local+star" if model.name == "toric" else "local"
     if proposal == "local":
-        rule = nk.sampler.rules.LocalRule()
+        rule = FlipMoveRule(model.N)
     else:
         if model.name != "toric":
             raise ValueError("sampling.proposal 'local+star' needs the toric code")
-        rule = nk.sampler.rules.MultipleRules(
-            [nk.sampler.rules.LocalRule(), StarFlipRule(model.stars)], [0.5, 0.5]
-        )
-    return nk.sampler.MetropolisSampler(
-        model.hilbert, rule, n_chains=sampling.n_chains, sweep_size=model.N
-    )
+        rule = FlipMoveRule(model.N, model.stars, p_group=0.5)
+    return FastMetropolisSampler(model.hilbert, rule, n_chains=sampling.n_chains, sweep_size=model.N)
 
 
 def make_vstate(model, network, sampling: SamplingSettings, init_seed: int, sampler_seed: int,
@@ -120,44 +181,92 @@ def energy_bound(model) -> float:
 LOG_COLUMNS = ["step", "energy", "energy_error", "variance", "r_hat", "acceptance", "wall_seconds"]
 
 
+def local_energies(operator, logpsi, variables, x):
+    """E_loc(x) = sum_x' <x|H|x'> psi(x')/psi(x) for a batch x (N_s, N); ``operator`` a NetKet jax operator."""
+    connected, elements = operator.get_conn_padded(x)
+    log_ratio = logpsi(variables, connected) - logpsi(variables, x)[:, None]
+    return jnp.sum(elements * jnp.exp(log_ratio), axis=-1)
+
+
+def sr_direction(jacobian, energies, diag_shift):
+    """(S + lambda I)^-1 grad E for real parameters and a real log-amplitude (NetKet's VMC_SR conventions).
+
+    With O the centred Jacobian / sqrt(N_s) and dv = 2 (E_loc - <E_loc>) / sqrt(N_s), S = O^T O and
+    grad E = O^T dv. When there are more parameters than samples the identical update
+    O^T (O O^T + lambda I)^-1 dv (the NTK / minSR form) is solved instead: the dense matrix is
+    min(N_s, N_p) on a side.
+    """
+    n_samples, n_parameters = jacobian.shape
+    O = (jacobian - jnp.mean(jacobian, axis=0)) / np.sqrt(n_samples)
+    dv = 2.0 * (energies - jnp.mean(energies)) / np.sqrt(n_samples)
+    if n_parameters <= n_samples:
+        matrix, rhs = O.T @ O, O.T @ dv
+    else:
+        matrix, rhs = O @ O.T, dv
+    matrix = matrix + diag_shift * jnp.eye(matrix.shape[0], dtype=matrix.dtype)
+    solution = jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(matrix, lower=True), rhs)
+    return solution if n_parameters <= n_samples else O.T @ solution
+
+
+@partial(jax.jit, static_argnames=("logpsi", "machine", "chain_length", "n_discard"))
+def _vmc_sr_step(sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift, *,
+                 logpsi, machine, chain_length, n_discard):
+    """One VMC step as a single compiled program: sample, local energies, SR solve, SGD update.
+
+    The masks are an argument (``model_state``), so a new mask reuses the compiled step.
+    """
+    variables = {"params": params, **model_state}
+    sampler_state = sampler.reset(machine, variables, sampler_state)
+    if n_discard:
+        _, sampler_state = sampler.sample(machine, variables, state=sampler_state, chain_length=n_discard)
+    samples, sampler_state = sampler.sample(machine, variables, state=sampler_state, chain_length=chain_length)
+    x = samples.reshape(-1, samples.shape[-1])
+    energies = local_energies(operator, logpsi, variables, x)
+    stats = nk.stats.statistics(energies.reshape(samples.shape[:2]))
+
+    flat, unravel = ravel_pytree(params)
+    # per-sample gradients (jacrev of the batched function would cost N_s backward passes of N_s samples)
+    jacobian = jax.vmap(jax.grad(lambda f, xi: logpsi({"params": unravel(f), **model_state}, xi)),
+                        in_axes=(None, 0))(flat, x)
+    delta = sr_direction(jacobian, energies.real, diag_shift)
+    log = jnp.stack([stats.mean.real, stats.error_of_mean, stats.variance, stats.R_hat,
+                     sampler_state.n_accepted / sampler_state.n_steps])
+    return unravel(flat - learning_rate * delta), sampler_state, log
+
+
 def train(vstate: nk.vqs.MCState, model, n_steps: int, learning_rate: float, diag_shift: float,
           first_step: int = 0) -> pd.DataFrame:
-    """Run ``n_steps`` of VMC with SR; returns the per-step log (columns ``LOG_COLUMNS``).
+    """Run ``n_steps`` of VMC with SR on ``vstate``; returns the per-step log (columns ``LOG_COLUMNS``).
 
-    The energy in row ``step`` is the estimate from the samples drawn before the update of
-    that step (NetKet's convention).
+    Same update as NetKet's ``VMC_SR`` driver with ``optax.sgd(learning_rate)`` (a test checks
+    it), as one compiled step. The energy in row ``step`` is the estimate from the samples drawn
+    before the update of that step (NetKet's convention). On divergence the state is left as it
+    was before this call and :class:`TrainingDivergedError` is raised.
     """
-    driver = nk.driver.VMC_SR(
-        model.hamiltonian, optax.sgd(learning_rate), diag_shift=diag_shift, variational_state=vstate
-    )
+    step = partial(_vmc_sr_step, logpsi=vstate._apply_fun, machine=vstate._sampler_model,
+                   chain_length=vstate.chain_length, n_discard=vstate.n_discard_per_chain)
+    operator = model.hamiltonian.to_jax_operator()
+    learning_rate, diag_shift = jnp.asarray(learning_rate), jnp.asarray(diag_shift)
+    params, model_state, sampler_state = vstate.parameters, vstate.model_state, vstate.sampler_state
     bound = 2.0 * energy_bound(model)
     rows = []
     start = time.perf_counter()
-
-    def record(step, log_data, driver):
-        stats = log_data["Energy"]
-        energy, variance = float(np.real(stats.mean)), float(np.real(stats.variance))
-        acceptance = driver.state.sampler_state.acceptance
-        rows.append({
-            "step": first_step + step,
-            "energy": energy,
-            "energy_error": float(stats.error_of_mean),
-            "variance": variance,
-            "r_hat": float(stats.R_hat),
-            "acceptance": float(acceptance) if acceptance is not None else float("nan"),
-            "wall_seconds": time.perf_counter() - start,
-        })
+    for i in range(n_steps):
+        params, sampler_state, log = step(vstate.sampler, operator, params, model_state, sampler_state,
+                                          learning_rate, diag_shift)
+        energy, error, variance, r_hat, acceptance = (float(v) for v in log)
+        rows.append({"step": first_step + i, "energy": energy, "energy_error": error, "variance": variance,
+                     "r_hat": r_hat, "acceptance": acceptance, "wall_seconds": time.perf_counter() - start})
         if not (np.isfinite(energy) and np.isfinite(variance)):
             raise TrainingDivergedError(
-                f"training diverged at step {first_step + step}: energy {energy}, variance {variance}; "
+                f"training diverged at step {first_step + i}: energy {energy}, variance {variance}; "
                 "lower the learning rate or raise the diagonal shift"
             )
         if abs(energy) > bound:
             raise TrainingDivergedError(
-                f"training exploded at step {first_step + step}: |E| = {abs(energy):.4g} exceeds twice the "
+                f"training exploded at step {first_step + i}: |E| = {abs(energy):.4g} exceeds twice the "
                 f"operator-norm bound {bound / 2:.4g}; lower the learning rate or raise the diagonal shift"
             )
-        return True
-
-    driver.run(n_steps, out=(), show_progress=False, callback=record)
+    vstate.parameters = params
+    vstate.sampler_state = sampler_state
     return pd.DataFrame(rows, columns=LOG_COLUMNS)
