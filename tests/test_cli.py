@@ -124,3 +124,22 @@ def test_installed_console_script(tmp_path):
     bad = subprocess.run([str(script), "reference", "--model", "tfim", "--L", "1", "--out", str(out) + "x"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "L must be at least 2" in bad.stderr
+
+
+def test_ticket_without_imp_wr_checkpoints_is_refused(tmp_path, capsys):
+    config = tmp_path / "config.yaml"
+    config.write_text("runs:\n  tiny: {model: {L: 3}, network: {kind: ffnn, alpha: 1}}\n")
+    code = main(["ticket", "--config", str(config), "--run", "tiny", "--variant", "init_imp",
+                 "--iteration", "0", "--out", str(tmp_path / "run")])
+    assert code == 2
+    assert "run IMP-WR first" in capsys.readouterr().err
+    assert not (tmp_path / "run" / "tickets").exists()
+
+
+def test_large_system_without_reference_names_the_fix(tmp_path, capsys):
+    config = tmp_path / "config.yaml"
+    config.write_text("runs:\n  big: {model: {L: 6}, network: {kind: ffnn, alpha: 1}}\n")
+    code = main(["pretrain", "--config", str(config), "--run", "big", "--out", str(tmp_path / "run")])
+    assert code == 2
+    assert "sparse-nqs reference" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

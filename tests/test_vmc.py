@@ -193,3 +193,15 @@ def test_seeds_make_training_reproducible():
         vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": 1}), SamplingSettings(n_samples=128), 4, 5)
         logs.append(train(vstate, model, 5, 8e-3, 1e-4).energy.to_numpy())
     np.testing.assert_array_equal(*logs)
+
+
+def test_new_mask_does_not_recompile_the_training_step():
+    model = TFIM(3)
+    vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": 1}), SamplingSettings(n_samples=64), 0, 1)
+    train(vstate, model, 1, 8e-3, 1e-4)
+    compiled = vmc._vmc_sr_step._cache_size()
+    masks = flatten_dict(vstate.model_state["masks"])
+    masks[("kernel",)] = masks[("kernel",)].at[0, :5].set(0.0)
+    set_masks(vstate, unflatten_dict(masks))
+    train(vstate, model, 2, 8e-3, 1e-4)
+    assert vmc._vmc_sr_step._cache_size() == compiled

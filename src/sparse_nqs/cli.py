@@ -81,6 +81,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     info.add_argument("--config", required=True, help="experiment config (YAML)")
     info.add_argument("--run", default=None, help="print this run's full resolved settings")
+
+    def experiment_parser(name, help_text):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--config", required=True, help="experiment config (YAML)")
+        sub.add_argument("--run", required=True, help="run name in the config")
+        sub.add_argument("--out", default=None, help="run directory (default results/runs/<run>)")
+        sub.add_argument("--reference", default=None,
+                         help="reference record (JSON from 'sparse-nqs reference'); default: computed here "
+                              "by ED or the closed form when the system is small enough")
+        return sub
+
+    experiment_parser("pretrain", "dense pre-training of a run: theta_init, theta_wr and the dense evaluation")
+    prune = experiment_parser("prune", "one pruning method of a run (pre-trains first if needed); resumes")
+    prune.add_argument("--method", required=True, choices=("imp_wr", "imp_ct", "irp_wr"))
+    ticket = experiment_parser("ticket", "train one isolated ticket at an IMP-WR iteration; resumes")
+    ticket.add_argument("--variant", required=True, choices=("init_imp", "rand_imp", "init_rand"),
+                        help="init_imp = T(theta_init, m_imp), rand_imp = T(theta_rand, m_imp), "
+                             "init_rand = T(theta_init, m_rand)")
+    ticket.add_argument("--iteration", required=True, type=int, help="IMP-WR iteration of the mask")
     return parser
 
 
@@ -140,24 +159,79 @@ def run_reference(args) -> int:
     return 0
 
 
+def _experiment(args):
+    """The Run and its reference record for the pretrain / prune / ticket commands."""
+    from pathlib import Path
+
+    from .config import load_config, resolve_run, run_summary
+    from .experiment import Run
+    from .io import read_json
+    from .reference import ReferenceRequestError, compute_reference, resolve_method
+
+    settings = resolve_run(load_config(args.config), args.run)
+    run_summary(settings)  # validates model, network and the pruning schedule before any work
+    run = Run(settings, Path(args.out) if args.out else Path("results") / "runs" / args.run)
+    if args.reference:
+        try:
+            reference = read_json(args.reference)
+        except (OSError, ValueError) as err:
+            raise ReferenceRequestError(f"cannot read reference record {args.reference}: {err}") from None
+    else:
+        method = resolve_method(run.model, "auto")
+        if method not in ("ed", "analytic"):
+            raise ReferenceRequestError(
+                f"{run.model.N} spins need a DMRG reference: run 'sparse-nqs reference' and pass --reference")
+        reference, _ = compute_reference(run.model, method)
+    return run, reference
+
+
+def run_experiment(args) -> int:
+    from .experiment import pretrain, prune, train_ticket
+
+    run, reference = _experiment(args)
+    if args.command == "pretrain":
+        row = pretrain(run, reference)
+        print(f"{run.name}: dense n={row['n']} E={row['energy']:.8f} eps_rel={row['eps_rel']:.3e} -> {run.directory}")
+    elif args.command == "prune":
+        pretrain(run, reference)
+        history = prune(run, args.method, reference)
+        last = history.iloc[-1]
+        print(f"{run.name} {args.method}: {len(history) - 1} rounds, n={last['n']} eps_rel={last['eps_rel']:.3e} "
+              f"-> {run.directory / args.method / 'history.csv'}")
+    else:
+        row = train_ticket(run, args.variant, args.iteration, reference)
+        print(f"{run.name} ticket {args.variant} iteration {args.iteration}: n={row['n']} "
+              f"eps_rel={row['eps_rel']:.3e} -> {run.directory / 'tickets'}")
+    return 0
+
+
 def main(argv=None) -> int:
     from .config import ConfigError
     from .dmrg import DMRGSettingsError, DMRGUnsupportedError, JuliaUnavailableError
     from .exact import EDTooLargeError
+    from .experiment import ExperimentError
+    from .pruning import PruningScheduleError
+    from .vmc import TrainingDivergedError
     from .models import ModelError
     from .reference import ReferenceRequestError
 
     expected = (UsageError, ConfigError, ModelError, ReferenceRequestError, DMRGUnsupportedError,
-                DMRGSettingsError, JuliaUnavailableError, EDTooLargeError)
+                DMRGSettingsError, JuliaUnavailableError, EDTooLargeError, ExperimentError,
+                PruningScheduleError)
     try:
         args = build_parser().parse_args(argv)
         if args.command == "reference":
             return run_reference(args)
         if args.command == "info":
             return run_info(args)
+        return run_experiment(args)
     except expected as err:
         print(f"sparse-nqs: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except TrainingDivergedError as err:
+        # the completed rounds stay on disk; nothing half-written is left
+        print(f"sparse-nqs: training diverged: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -34,7 +34,13 @@ DEFAULTS = {
         "iterations": 10,
         "pretrain_steps": 10000,
         "steps_per_iteration": 1000,
+        # pre-training and tickets save weights + chains this often, so an interrupted job resumes
+        "checkpoint_every": 1000,
     },
+    # isolated tickets at IMP-WR iterations: an explicit list, or every `every`-th from 0
+    # (Fig. 1: every 3rd); `steps` null means the pre-training budget j
+    "tickets": {"iterations": None, "every": 3, "steps": None,
+                "variants": ["init_imp", "rand_imp", "init_rand"]},
     "evaluation": {"n_samples": 4096},
     "seeds": {"init": 0, "sampler": 1, "mask": 2, "ticket_init": 3},
 }

@@ -76,6 +76,24 @@ def write_npz_atomic(path, **arrays) -> None:
     _atomic_write(Path(path), lambda handle: np.savez_compressed(handle, **arrays))
 
 
+def write_csv_atomic(path, table) -> None:
+    """Write a pandas DataFrame as CSV (full float precision) through a temporary file and a rename."""
+    text = table.to_csv(index=False, float_format="%.17g")
+    _atomic_write(Path(path), lambda handle: handle.write(text.encode()))
+
+
 def read_json(path) -> dict:
     with open(path) as handle:
         return json.load(handle)
+
+
+def derive_seed(base: int, *labels) -> int:
+    """A seed for one random stream of a run, fixed by the config seed and the stream's labels.
+
+    Different labels (e.g. ``("evaluate", "imp_wr", 3)``) give independent streams; the same labels
+    always give the same seed, so a resumed or repeated job draws the same numbers.
+    """
+    import zlib
+
+    words = [int(base)] + [zlib.crc32(str(label).encode()) for label in labels]
+    return int(np.random.SeedSequence(words).generate_state(1)[0])

@@ -1,8 +1,22 @@
-"""Pruning (SPEC.md section 5). This module holds the count rule; the pruning loops build on it."""
+"""Pruning primitives (SPEC.md section 5): the count rule, magnitude and random pruning, random masks.
+
+Masks and weights are handled as flat dictionaries {path: array} (paths like ``"block0_conv1/kernel"``,
+see :func:`flatten`). The prunable pool is every mask entry outside ``PRUNING_EXCLUDED`` (the ResCNN
+embedding); the FFNN and CNN have one prunable layer and the ResCNN's residual-block convolutions
+share one global threshold, so in every case one round removes the c smallest (or c random) entries of
+the whole pool. Ties in |w| are broken by position (paths in sorted order, entries in C order).
+"""
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
+from flax.traverse_util import flatten_dict, unflatten_dict
+
+from .networks import is_prunable
+
+#: pruning methods: name -> (selection, rewind to theta_wr after pruning)
+METHODS = {"imp_wr": ("magnitude", True), "imp_ct": ("magnitude", False), "irp_wr": ("random", True)}
 
 
 class PruningScheduleError(ValueError):
@@ -46,3 +60,83 @@ def max_iterations(pool: int, p_r: float) -> int:
         n -= prune_count(p_r, n)
         i += 1
     return i
+
+
+# --------------------------------------------------------------------------------------------
+# masks as flat dictionaries
+# --------------------------------------------------------------------------------------------
+def flatten(tree) -> dict[str, np.ndarray]:
+    """{"a/b": numpy array} of a nested dict of arrays (copies, so callers may modify them)."""
+    return {"/".join(k): np.array(v) for k, v in flatten_dict(dict(tree)).items()}
+
+
+def unflatten(flat: dict) -> dict:
+    """The nested dict of jax arrays that Flax and NetKet expect."""
+    return unflatten_dict({tuple(k.split("/")): jnp.asarray(v) for k, v in flat.items()})
+
+
+def prunable_paths(masks: dict) -> list[str]:
+    return sorted(p for p in masks if is_prunable(p))
+
+
+def pool_size(masks: dict) -> int:
+    """Unmasked entries of the prunable pool (n minus the never-pruned part)."""
+    return int(sum(np.count_nonzero(masks[p]) for p in prunable_paths(masks)))
+
+
+def _pool(masks: dict):
+    """Positions of the surviving pool entries as (path index, flat index) arrays, in tie-break order."""
+    paths = prunable_paths(masks)
+    which = [np.full(np.count_nonzero(masks[p]), i) for i, p in enumerate(paths)]
+    where = [np.flatnonzero(masks[p].ravel()) for p in paths]
+    return paths, np.concatenate(which), np.concatenate(where)
+
+
+def _remove(masks: dict, paths, which, where, chosen) -> dict:
+    new = {p: np.array(m) for p, m in masks.items()}
+    for k in chosen:
+        path = paths[which[k]]
+        flat = new[path].reshape(-1)
+        flat[where[k]] = 0
+    return new
+
+
+def magnitude_prune(weights: dict, masks: dict, count: int) -> dict:
+    """New masks without the ``count`` surviving pool weights of smallest |w|."""
+    paths, which, where = _pool(masks)
+    if not 0 < count < len(where):
+        raise PruningScheduleError(f"cannot remove {count} of {len(where)} surviving weights")
+    magnitude = np.concatenate([np.abs(np.asarray(weights[p]).ravel()[masks[p].ravel() != 0]) for p in paths])
+    chosen = np.argsort(magnitude, kind="stable")[:count]  # stable: equal |w| -> earlier position first
+    return _remove(masks, paths, which, where, chosen)
+
+
+def random_prune(masks: dict, count: int, rng: np.random.Generator) -> dict:
+    """New masks without ``count`` pool weights chosen uniformly among the surviving ones."""
+    paths, which, where = _pool(masks)
+    if not 0 < count < len(where):
+        raise PruningScheduleError(f"cannot remove {count} of {len(where)} surviving weights")
+    chosen = rng.choice(len(where), size=count, replace=False)
+    return _remove(masks, paths, which, where, chosen)
+
+
+def random_mask_like(masks: dict, rng: np.random.Generator) -> dict:
+    """A one-shot uniformly random mask with as many unmasked entries in every prunable tensor as ``masks``.
+
+    Never-pruned tensors (the ResCNN embedding) are copied.
+    """
+    new = {}
+    for path, mask in masks.items():
+        mask = np.asarray(mask)
+        if not is_prunable(path):
+            new[path] = np.array(mask)
+            continue
+        keep = np.zeros(mask.size, dtype=mask.dtype)
+        keep[rng.choice(mask.size, size=np.count_nonzero(mask), replace=False)] = 1
+        new[path] = keep.reshape(mask.shape)
+    return new
+
+
+def pruning_rng(seed: int, round_index: int) -> np.random.Generator:
+    """The random stream of one random-pruning round: a different stream every round, fixed by the seed."""
+    return np.random.default_rng([seed, round_index])

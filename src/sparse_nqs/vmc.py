@@ -178,6 +178,21 @@ def energy_bound(model) -> float:
     return float(len(model.stars) + len(model.plaquettes))
 
 
+def chain_arrays(vstate: nk.vqs.MCState) -> dict:
+    """The persistent Markov-chain state (configurations and RNG key) as plain arrays for a checkpoint."""
+    state = vstate.sampler_state
+    return {"chain_sigma": np.asarray(state.σ), "chain_rng": np.asarray(jax.random.key_data(state.rng))}
+
+
+def restore_chains(vstate: nk.vqs.MCState, arrays: dict) -> None:
+    """Continue the chains saved by :func:`chain_arrays` (exact: a resumed run repeats the same numbers)."""
+    state = vstate.sampler_state
+    vstate.sampler_state = state.replace(
+        σ=jnp.asarray(arrays["chain_sigma"], dtype=state.σ.dtype),
+        rng=jax.random.wrap_key_data(jnp.asarray(arrays["chain_rng"], dtype=jnp.uint32)),
+    )
+
+
 LOG_COLUMNS = ["step", "energy", "energy_error", "variance", "r_hat", "acceptance", "wall_seconds"]
 
 

@@ -1,0 +1,326 @@
+"""The pruning experiment of one run (SPEC.md section 5): pre-training, IMP-WR / IMP-CT / IRP-WR, tickets.
+
+A *run* is one resolved entry of a config (:func:`sparse_nqs.config.resolve_run`). Its directory holds
+
+    pretrain/theta_init.npz    untrained initialisation (seed ``seeds.init``), all-ones masks
+    pretrain/theta_wr.npz      after j = ``pruning.pretrain_steps`` steps: the rewinding point and the
+                               dense network; carries its Markov chains, its training log and its
+                               evaluation row
+    pretrain/log.csv, pretrain/dense.json
+    <method>/iter_NNN.npz      after round i = NNN, i.e. i + 1 pruning rounds: weights, masks, chains,
+                               the round's training log and evaluation row
+    <method>/history.csv       dense row (iteration -1) + one row per round; <method>/log.csv all steps
+    tickets/<variant>_iter_NNN.npz, .json, _log.csv
+
+Every file is written atomically (temporary name, then rename), so no half-written file is ever read.
+Each function resumes: pruning continues after the last complete round found on disk, long training
+phases (pre-training, tickets) continue from their last ``pruning.checkpoint_every`` step. A resumed
+run gives the same numbers as an uninterrupted one (CPU, same seeds): every random stream is derived
+from the config seeds and the chains are saved with the weights.
+
+Method labels: ``imp_wr`` (magnitude pruning, rewind to theta_wr), ``imp_ct`` (magnitude, continue
+training), ``irp_wr`` (random pruning, rewind). Ticket variants: ``init_imp`` = T(theta_init, m_imp),
+``rand_imp`` = T(theta_rand, m_imp), ``init_rand`` = T(theta_init, m_rand).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import jax
+import numpy as np
+import pandas as pd
+
+from . import pruning
+from .checkpoint import load_checkpoint, save_checkpoint
+from .evaluation import evaluate
+from .io import derive_seed, write_csv_atomic, write_json_atomic
+from .models import make_model
+from .networks import build_network, count_unmasked, weight_counts
+from .vmc import LOG_COLUMNS, SamplingSettings, chain_arrays, make_vstate, restore_chains, train
+
+TICKET_VARIANTS = {
+    "init_imp": "T(theta_init, m_imp)",
+    "rand_imp": "T(theta_rand, m_imp)",
+    "init_rand": "T(theta_init, m_rand)",
+}
+
+#: first columns of every history / ticket row (the evaluation columns follow)
+ROW_COLUMNS = ["run", "method", "variant", "iteration", "rounds", "n", "rho", "energy", "energy_error",
+               "variance", "eps_rel", "delta_e_per_spin", "mx", "mz", "abs_mz", "wall_seconds"]
+
+
+class ExperimentError(RuntimeError):
+    pass
+
+
+@dataclass
+class Run:
+    """One resolved run: its model, network and settings, and where its files go."""
+
+    settings: dict
+    directory: Path
+
+    def __post_init__(self):
+        self.directory = Path(self.directory)
+        m = self.settings["model"]
+        self.model = make_model(m["name"], m["L"], m["kappa"], m["boundary"])
+        self.network = build_network(self.settings["network"])
+        self.counts = weight_counts(self.network, self.model.N)
+        s = self.settings["sampling"]
+        self.sampling = SamplingSettings(s["n_samples"], s["n_chains"], s["n_discard_sweeps"], s["proposal"])
+        self.seeds = self.settings["seeds"]
+        self.pruning = self.settings["pruning"]
+
+    @property
+    def name(self) -> str:
+        return self.settings["name"]
+
+    @cached_property
+    def n_sequence(self) -> list[int]:
+        p = self.pruning
+        return pruning.remaining_weight_sequence(self.counts["pool"], p["p_r"], p["iterations"],
+                                                 self.counts["fixed"])
+
+    def vstate(self, variables: dict, sampler_seed: int):
+        return make_vstate(self.model, self.network, self.sampling, init_seed=self.seeds["init"],
+                           sampler_seed=sampler_seed, variables=variables)
+
+    def train(self, vstate, n_steps: int, first_step: int) -> pd.DataFrame:
+        o = self.settings["optimizer"]
+        return train(vstate, self.model, n_steps, o["learning_rate"], o["diag_shift"], first_step=first_step)
+
+    def evaluate(self, variables: dict, reference: dict | None, *labels) -> dict:
+        return evaluate(self.model, self.network, variables, reference,
+                        n_samples=self.settings["evaluation"]["n_samples"], sampling=self.sampling,
+                        seed=derive_seed(self.seeds["sampler"], "evaluate", *labels))
+
+    def metadata(self, **extra) -> dict:
+        return {"run": self.name, "network": self.settings["network"], "settings": self.settings, **extra}
+
+    def path(self, *parts) -> Path:
+        return self.directory.joinpath(*parts)
+
+
+# --------------------------------------------------------------------------------------------
+# rows and logs
+# --------------------------------------------------------------------------------------------
+def _row(run: Run, evaluation: dict, n: int, iteration: int, method: str = "", variant: str = "",
+         wall_seconds: float = float("nan")) -> dict:
+    row = {"run": run.name, "method": method, "variant": variant, "iteration": iteration,
+           "rounds": iteration + 1, "n": n, "rho": n / run.model.N, "wall_seconds": wall_seconds}
+    row.update({k: v for k, v in evaluation.items() if k not in row})
+    return row
+
+
+def _table(rows: list[dict]) -> pd.DataFrame:
+    table = pd.DataFrame(rows)
+    first = [c for c in ROW_COLUMNS if c in table]
+    return table[first + [c for c in table if c not in first]]
+
+
+def _log_array(log: pd.DataFrame) -> np.ndarray:
+    return log[LOG_COLUMNS].to_numpy(dtype=float)
+
+
+def _log_frame(array: np.ndarray) -> pd.DataFrame:
+    log = pd.DataFrame(np.asarray(array, dtype=float).reshape(-1, len(LOG_COLUMNS)), columns=LOG_COLUMNS)
+    return log.astype({"step": int})
+
+
+def _try_load(path: Path):
+    """A checkpoint, or None when it is absent or unreadable (then the step that writes it is redone)."""
+    if not path.exists():
+        return None
+    try:
+        return load_checkpoint(path)
+    except Exception:  # noqa: BLE001 - any unreadable file means: redo this step
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# training with periodic checkpoints (pre-training, tickets)
+# --------------------------------------------------------------------------------------------
+def _train_resumable(run: Run, vstate, n_steps: int, partial: Path, metadata: dict) -> pd.DataFrame:
+    """Train ``n_steps`` steps, saving weights + chains + log to ``partial`` every checkpoint_every steps.
+
+    If ``partial`` exists (an earlier attempt was interrupted) training continues from it.
+    """
+    every = int(run.pruning["checkpoint_every"])
+    done, logs = 0, []
+    saved = _try_load(partial)
+    if saved is not None:
+        done = int(saved.metadata["step"])
+        vstate.parameters = saved.params
+        restore_chains(vstate, saved.extra)
+        logs.append(_log_frame(saved.extra["log"]))
+    while done < n_steps:
+        chunk = min(every, n_steps - done)
+        logs.append(run.train(vstate, chunk, first_step=done))
+        done += chunk
+        if done < n_steps:
+            log = pd.concat(logs, ignore_index=True)
+            save_checkpoint(partial, vstate.parameters, vstate.model_state["masks"],
+                            {**metadata, "step": done}, extra={**chain_arrays(vstate), "log": _log_array(log)})
+    return pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)
+
+
+# --------------------------------------------------------------------------------------------
+# pre-training
+# --------------------------------------------------------------------------------------------
+def pretrain(run: Run, reference: dict | None) -> dict:
+    """theta_init -> j steps of dense training -> theta_wr; returns the dense evaluation row."""
+    done = _try_load(run.path("pretrain", "theta_wr.npz"))
+    if done is not None:
+        return done.metadata["row"]
+    start = time.perf_counter()
+    seeds = run.seeds
+    init_state = run.vstate(None, seeds["sampler"])
+    theta_init = init_state.variables
+    save_checkpoint(run.path("pretrain", "theta_init.npz"), theta_init["params"], theta_init["masks"],
+                    run.metadata(step=0, seeds=seeds, phase="theta_init"))
+    j = int(run.pruning["pretrain_steps"])
+    log = _train_resumable(run, init_state, j, run.path("pretrain", "partial.npz"),
+                           run.metadata(seeds=seeds, phase="pretrain"))
+    variables = init_state.variables
+    evaluation = run.evaluate(variables, reference, "dense")
+    row = _row(run, evaluation, count_unmasked(variables["masks"]), -1, method="dense",
+               wall_seconds=time.perf_counter() - start)
+    write_csv_atomic(run.path("pretrain", "log.csv"), log)
+    write_json_atomic(run.path("pretrain", "dense.json"), row)
+    save_checkpoint(run.path("pretrain", "theta_wr.npz"), variables["params"], variables["masks"],
+                    run.metadata(step=j, seeds=seeds, phase="theta_wr", row=row),
+                    extra={**chain_arrays(init_state), "log": _log_array(log)})
+    run.path("pretrain", "partial.npz").unlink(missing_ok=True)
+    return row
+
+
+# --------------------------------------------------------------------------------------------
+# pruning loops
+# --------------------------------------------------------------------------------------------
+def _round_path(run: Run, method: str, i: int) -> Path:
+    return run.path(method, f"iter_{i:03d}.npz")
+
+
+def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
+    """I rounds of ``method`` from the pre-trained network; returns (and writes) the history table.
+
+    Round i: remove c = max(1, rint(p_r n_pool)) weights (smallest |w| of the current trained weights,
+    or uniformly random ones with a per-round seeded stream), rewind the weights to theta_wr (WR
+    methods) or keep them (IMP-CT), train k steps with the mask fixed, checkpoint and evaluate.
+    """
+    if method not in pruning.METHODS:
+        raise ExperimentError(f"unknown pruning method {method!r}; known: {', '.join(pruning.METHODS)}")
+    selection, rewind = pruning.METHODS[method]
+    wr = _try_load(run.path("pretrain", "theta_wr.npz"))
+    if wr is None:
+        raise ExperimentError(f"run {run.name}: no pre-trained network at {run.path('pretrain', 'theta_wr.npz')}; "
+                              "run the pre-training first")
+    p, seeds = run.pruning, run.seeds
+    n_rounds, k, j = int(p["iterations"]), int(p["steps_per_iteration"]), int(p["pretrain_steps"])
+    expected_n = run.n_sequence
+
+    # resume after the last complete round on disk
+    params, masks, chains = wr.params, pruning.flatten(wr.masks), wr.extra
+    rows, logs, start_round = [dict(wr.metadata["row"], method=method)], [], 0
+    for i in range(n_rounds):
+        saved = _try_load(_round_path(run, method, i))
+        if saved is None:
+            break
+        params, masks, chains = saved.params, pruning.flatten(saved.masks), saved.extra
+        rows.append(saved.metadata["row"])
+        logs.append(_log_frame(saved.extra["log"]))
+        start_round = i + 1
+
+    for i in range(start_round, n_rounds):
+        start = time.perf_counter()
+        count = pruning.prune_count(p["p_r"], pruning.pool_size(masks))
+        if selection == "magnitude":
+            masks = pruning.magnitude_prune(pruning.flatten(params), masks, count)
+        else:
+            masks = pruning.random_prune(masks, count, pruning.pruning_rng(seeds["mask"], i))
+        if rewind:
+            params = wr.params
+        variables = {"params": params, "masks": pruning.unflatten(masks)}
+        n = count_unmasked(variables["masks"])
+        if n != expected_n[i + 1]:
+            raise ExperimentError(f"round {i}: {n} weights left, the count rule plans {expected_n[i + 1]}")
+        vstate = run.vstate(variables, seeds["sampler"])
+        restore_chains(vstate, chains)
+        log = run.train(vstate, k, first_step=j + i * k)
+        params, chains = vstate.parameters, chain_arrays(vstate)
+        variables = {"params": params, "masks": variables["masks"]}
+        evaluation = run.evaluate(variables, reference, method, i)
+        row = _row(run, evaluation, n, i, method=method, wall_seconds=time.perf_counter() - start)
+        save_checkpoint(_round_path(run, method, i), params, variables["masks"],
+                        run.metadata(step=j + (i + 1) * k, seeds=seeds, method=method, iteration=i, row=row),
+                        extra={**chains, "log": _log_array(log)})
+        rows.append(row)
+        logs.append(log)
+        write_csv_atomic(run.path(method, "history.csv"), _table(rows))
+
+    history = _table(rows)
+    write_csv_atomic(run.path(method, "history.csv"), history)
+    all_logs = [_log_frame(wr.extra["log"]).assign(phase="pretrain", iteration=-1)]
+    all_logs += [log.assign(phase=method, iteration=i) for i, log in enumerate(logs)]
+    write_csv_atomic(run.path(method, "log.csv"), pd.concat(all_logs, ignore_index=True))
+    return history
+
+
+# --------------------------------------------------------------------------------------------
+# isolated tickets
+# --------------------------------------------------------------------------------------------
+def ticket_iterations(run: Run) -> list[int]:
+    """IMP-WR iterations at which tickets are trained: ``tickets.iterations`` or every ``tickets.every``-th."""
+    t = run.settings["tickets"]
+    if t["iterations"] is not None:
+        return sorted(int(i) for i in t["iterations"])
+    return list(range(0, int(run.pruning["iterations"]), int(t["every"])))
+
+
+def ticket_variables(run: Run, variant: str, iteration: int) -> dict:
+    """Initial weights and fixed mask of a ticket (SPEC.md section 5)."""
+    if variant not in TICKET_VARIANTS:
+        raise ExperimentError(f"unknown ticket variant {variant!r}; known: {', '.join(TICKET_VARIANTS)}")
+    init = _try_load(run.path("pretrain", "theta_init.npz"))
+    imp = _try_load(_round_path(run, "imp_wr", iteration))
+    if init is None or imp is None:
+        raise ExperimentError(f"run {run.name}: ticket {variant} at iteration {iteration} needs "
+                              f"pretrain/theta_init.npz and imp_wr/iter_{iteration:03d}.npz; run IMP-WR first")
+    masks = imp.masks
+    params = init.params
+    if variant == "rand_imp":
+        fresh = run.network.init(jax.random.key(run.seeds["ticket_init"]), np.ones((1, run.model.N)))
+        params = fresh["params"]
+    if variant == "init_rand":
+        rng = np.random.default_rng(derive_seed(run.seeds["mask"], "random_mask", iteration))
+        masks = pruning.unflatten(pruning.random_mask_like(pruning.flatten(masks), rng))
+    return {"params": params, "masks": masks}
+
+
+def train_ticket(run: Run, variant: str, iteration: int, reference: dict | None) -> dict:
+    """Train one isolated ticket with its mask fixed; returns (and writes) its evaluation row."""
+    stem = f"{variant}_iter_{iteration:03d}"
+    done = _try_load(run.path("tickets", f"{stem}.npz"))
+    if done is not None:
+        return done.metadata["row"]
+    start = time.perf_counter()
+    variables = ticket_variables(run, variant, iteration)
+    steps = run.settings["tickets"]["steps"]
+    steps = int(run.pruning["pretrain_steps"] if steps is None else steps)
+    vstate = run.vstate(variables, derive_seed(run.seeds["sampler"], "ticket", variant, iteration))
+    meta = run.metadata(seeds=run.seeds, variant=variant, iteration=iteration)
+    log = _train_resumable(run, vstate, steps, run.path("tickets", f"{stem}.partial.npz"), meta)
+    variables = vstate.variables
+    evaluation = run.evaluate(variables, reference, "ticket", variant, iteration)
+    row = _row(run, evaluation, count_unmasked(variables["masks"]), iteration, variant=variant,
+               wall_seconds=time.perf_counter() - start)
+    write_csv_atomic(run.path("tickets", f"{stem}_log.csv"), log)
+    write_json_atomic(run.path("tickets", f"{stem}.json"), row)
+    save_checkpoint(run.path("tickets", f"{stem}.npz"), variables["params"], variables["masks"],
+                    {**meta, "step": steps, "row": row}, extra={**chain_arrays(vstate), "log": _log_array(log)})
+    run.path("tickets", f"{stem}.partial.npz").unlink(missing_ok=True)
+    return row
