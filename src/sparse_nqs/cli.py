@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     experiment_parser("pretrain", "dense pre-training of a run: theta_init, theta_wr and the dense evaluation")
     prune = experiment_parser("prune", "one pruning method of a run (pre-trains first if needed); resumes")
     prune.add_argument("--method", required=True, choices=("imp_wr", "imp_ct", "irp_wr"))
+    fid = experiment_parser("fidelity", "neighbour fidelities along a finished pruning path")
+    fid.add_argument("--method", required=True, choices=("imp_wr", "imp_ct", "irp_wr"))
     ticket = experiment_parser("ticket", "train one isolated ticket at an IMP-WR iteration; resumes")
     ticket.add_argument("--variant", required=True, choices=("init_imp", "rand_imp", "init_rand"),
                         help="init_imp = T(theta_init, m_imp), rand_imp = T(theta_rand, m_imp), "
@@ -186,7 +188,7 @@ def _experiment(args):
 
 
 def run_experiment(args) -> int:
-    from .experiment import pretrain, prune, train_ticket
+    from .experiment import fidelity_table, pretrain, prune, train_ticket
 
     run, reference = _experiment(args)
     if args.command == "pretrain":
@@ -198,6 +200,11 @@ def run_experiment(args) -> int:
         last = history.iloc[-1]
         print(f"{run.name} {args.method}: {len(history) - 1} rounds, n={last['n']} eps_rel={last['eps_rel']:.3e} "
               f"-> {run.directory / args.method / 'history.csv'}")
+    elif args.command == "fidelity":
+        table = fidelity_table(run, args.method)
+        low = table.loc[table.fidelity.idxmin()]
+        print(f"{run.name} {args.method}: {len(table)} pairs, lowest fidelity {low['fidelity']:.4f} at "
+              f"rho={low['rho']:.3g} -> {run.directory / args.method / 'fidelity.csv'}")
     else:
         row = train_ticket(run, args.variant, args.iteration, reference)
         print(f"{run.name} ticket {args.variant} iteration {args.iteration}: n={row['n']} "

@@ -270,6 +270,24 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
     return history
 
 
+def fidelity_table(run: Run, method: str) -> pd.DataFrame:
+    """Neighbour fidelities along a finished pruning path (dense -> 0 -> 1 ...); writes <method>/fidelity.csv."""
+    from .analysis import fidelity_path
+
+    wr = _try_load(run.path("pretrain", "theta_wr.npz"))
+    rounds = [_try_load(_round_path(run, method, i)) for i in range(int(run.pruning["iterations"]))]
+    if wr is None or any(r is None for r in rounds):
+        raise ExperimentError(f"run {run.name}: the fidelity table needs the finished {method} path; run prune first")
+    states = [(-1, count_unmasked(wr.masks), wr.variables)]
+    states += [(i, count_unmasked(r.masks), r.variables) for i, r in enumerate(rounds)]
+    table = fidelity_path(run.model, run.network, states, run.settings["evaluation"]["fidelity_samples"],
+                          run.sampling, seed=derive_seed(run.seeds["sampler"], "fidelity", method))
+    table.insert(0, "method", method)
+    table.insert(0, "run", run.name)
+    write_csv_atomic(run.path(method, "fidelity.csv"), table)
+    return table
+
+
 # --------------------------------------------------------------------------------------------
 # isolated tickets
 # --------------------------------------------------------------------------------------------
