@@ -272,3 +272,17 @@ def test_unreadable_round_is_redone(pretrained, tmp_path, reference):
     (run.path("imp_wr") / ".iter_003.npz.abc.tmp").write_bytes(b"left by a kill")
     again = prune(run, "imp_wr", reference)
     pd.testing.assert_frame_equal(first.drop(columns="wall_seconds"), again.drop(columns="wall_seconds"))
+
+
+def test_changed_settings_are_not_resumed_and_more_iterations_extend(pretrained, tmp_path, reference):
+    run = copy_of(pretrained, tmp_path)
+    prune(run, "imp_wr", reference)
+    stamps = [run.path("imp_wr", f"iter_{i:03d}.npz").stat().st_mtime_ns for i in range(4)]
+    longer = tiny_run(run.directory, pruning={"iterations": 6})
+    history = prune(longer, "imp_wr", reference)
+    assert history.n.tolist() == [81, 57, 40, 28, 20, 14, 10]
+    assert [run.path("imp_wr", f"iter_{i:03d}.npz").stat().st_mtime_ns for i in range(4)] == stamps
+    other = tiny_run(run.directory, pruning={"p_r": 0.2})
+    history = prune(other, "imp_wr", reference)
+    assert history.n.tolist() == [81, 65, 52, 42, 34]  # recomputed, not read from the p_r = 0.3 rounds
+    assert load_checkpoint(run.path("imp_wr", "iter_000.npz")).masks["kernel"].sum() == 65

@@ -38,9 +38,9 @@ DEFAULTS = {
         "checkpoint_every": 1000,
     },
     # isolated tickets at IMP-WR iterations: an explicit list, or every `every`-th from 0
-    # (Fig. 1: every 3rd); `steps` null means the pre-training budget j
-    "tickets": {"iterations": None, "every": 3, "steps": None,
-                "variants": ["init_imp", "rand_imp", "init_rand"]},
+    # (Fig. 1: every 3rd); `steps` null means the pre-training budget j; `variants` empty: no tickets
+    # (Fig. 1 and 4(a) runs list init_imp, rand_imp, init_rand)
+    "tickets": {"iterations": None, "every": 3, "steps": None, "variants": []},
     # fidelity_samples: per state, as the authors (SPEC.md section 6); reference: which energy
     # eps_rel is measured against: "record" (ED / DMRG) or "nqs" (the reference_n_best dense runs
     # of lowest variance, see sparse_nqs.analysis.choose_reference)

@@ -25,6 +25,8 @@ training), ``irp_wr`` (random pruning, rewind). Ticket variants: ``init_imp`` = 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -55,6 +57,39 @@ ROW_COLUMNS = ["run", "method", "variant", "iteration", "rounds", "n", "rho", "e
 
 class ExperimentError(RuntimeError):
     pass
+
+
+def phase_settings(settings: dict, phase: str, method: str | None = None) -> dict:
+    """The settings that determine the outputs of one phase of a run, and nothing else.
+
+    The workflow passes these as rule ``params`` (so changing p_r reruns pruning but not
+    pre-training), and their fingerprint (without ``iterations``, see :func:`fingerprint`) is
+    stored in every checkpoint so that a restart never resumes from files made with other settings.
+    """
+    p, seeds, ev = settings["pruning"], settings["seeds"], settings["evaluation"]
+    base = {"model": settings["model"], "network": settings["network"], "sampling": settings["sampling"],
+            "optimizer": settings["optimizer"], "evaluation_samples": ev["n_samples"],
+            "seeds": {"init": seeds["init"], "sampler": seeds["sampler"]}, "pretrain_steps": p["pretrain_steps"]}
+    if phase == "pretrain":
+        return base
+    if phase in ("prune", "fidelity"):
+        out = {**base, "method": method, "p_r": p["p_r"], "iterations": p["iterations"],
+               "steps_per_iteration": p["steps_per_iteration"]}
+        if method == "irp_wr":
+            out["mask_seed"] = seeds["mask"]
+        if phase == "fidelity":
+            out["fidelity_samples"] = ev["fidelity_samples"]
+        return out
+    if phase == "ticket":
+        return {**phase_settings(settings, "prune", "imp_wr"), "ticket_steps": settings["tickets"]["steps"],
+                "ticket_init_seed": seeds["ticket_init"], "mask_seed": seeds["mask"]}
+    raise ValueError(f"unknown phase {phase!r}")
+
+
+def fingerprint(settings: dict, phase: str, method: str | None = None) -> str:
+    """Hash of :func:`phase_settings` without ``iterations``: extending a pruning run reuses its rounds."""
+    relevant = {k: v for k, v in phase_settings(settings, phase, method).items() if k != "iterations"}
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -101,6 +136,9 @@ class Run:
     def metadata(self, **extra) -> dict:
         return {"run": self.name, "network": self.settings["network"], "settings": self.settings, **extra}
 
+    def fingerprint(self, phase: str, method: str | None = None) -> str:
+        return fingerprint(self.settings, phase, method)
+
     def path(self, *parts) -> Path:
         return self.directory.joinpath(*parts)
 
@@ -131,14 +169,17 @@ def _log_frame(array: np.ndarray) -> pd.DataFrame:
     return log.astype({"step": int})
 
 
-def _try_load(path: Path):
-    """A checkpoint, or None when it is absent or unreadable (then the step that writes it is redone)."""
+def _try_load(path: Path, fingerprint: str | None = None):
+    """A checkpoint, or None when it is absent, unreadable or made with other settings (then redo it)."""
     if not path.exists():
         return None
     try:
-        return load_checkpoint(path)
+        checkpoint = load_checkpoint(path)
     except Exception:  # noqa: BLE001 - any unreadable file means: redo this step
         return None
+    if fingerprint is not None and checkpoint.metadata.get("fingerprint") != fingerprint:
+        return None
+    return checkpoint
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,7 +192,7 @@ def _train_resumable(run: Run, vstate, n_steps: int, partial: Path, metadata: di
     """
     every = int(run.pruning["checkpoint_every"])
     done, logs = 0, []
-    saved = _try_load(partial)
+    saved = _try_load(partial, metadata.get("fingerprint"))
     if saved is not None:
         done = int(saved.metadata["step"])
         vstate.parameters = saved.params
@@ -173,7 +214,8 @@ def _train_resumable(run: Run, vstate, n_steps: int, partial: Path, metadata: di
 # --------------------------------------------------------------------------------------------
 def pretrain(run: Run, reference: dict | None) -> dict:
     """theta_init -> j steps of dense training -> theta_wr; returns the dense evaluation row."""
-    done = _try_load(run.path("pretrain", "theta_wr.npz"))
+    key = run.fingerprint("pretrain")
+    done = _try_load(run.path("pretrain", "theta_wr.npz"), key)
     if done is not None:
         return done.metadata["row"]
     start = time.perf_counter()
@@ -181,10 +223,10 @@ def pretrain(run: Run, reference: dict | None) -> dict:
     init_state = run.vstate(None, seeds["sampler"])
     theta_init = init_state.variables
     save_checkpoint(run.path("pretrain", "theta_init.npz"), theta_init["params"], theta_init["masks"],
-                    run.metadata(step=0, seeds=seeds, phase="theta_init"))
+                    run.metadata(step=0, seeds=seeds, phase="theta_init", fingerprint=key))
     j = int(run.pruning["pretrain_steps"])
     log = _train_resumable(run, init_state, j, run.path("pretrain", "partial.npz"),
-                           run.metadata(seeds=seeds, phase="pretrain"))
+                           run.metadata(seeds=seeds, phase="pretrain", fingerprint=key))
     variables = init_state.variables
     evaluation = run.evaluate(variables, reference, "dense")
     row = _row(run, evaluation, count_unmasked(variables["masks"]), -1, method="dense",
@@ -192,7 +234,7 @@ def pretrain(run: Run, reference: dict | None) -> dict:
     write_csv_atomic(run.path("pretrain", "log.csv"), log)
     write_json_atomic(run.path("pretrain", "dense.json"), row)
     save_checkpoint(run.path("pretrain", "theta_wr.npz"), variables["params"], variables["masks"],
-                    run.metadata(step=j, seeds=seeds, phase="theta_wr", row=row),
+                    run.metadata(step=j, seeds=seeds, phase="theta_wr", row=row, fingerprint=key),
                     extra={**chain_arrays(init_state), "log": _log_array(log)})
     run.path("pretrain", "partial.npz").unlink(missing_ok=True)
     return row
@@ -215,10 +257,11 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
     if method not in pruning.METHODS:
         raise ExperimentError(f"unknown pruning method {method!r}; known: {', '.join(pruning.METHODS)}")
     selection, rewind = pruning.METHODS[method]
-    wr = _try_load(run.path("pretrain", "theta_wr.npz"))
+    wr = _try_load(run.path("pretrain", "theta_wr.npz"), run.fingerprint("pretrain"))
     if wr is None:
-        raise ExperimentError(f"run {run.name}: no pre-trained network at {run.path('pretrain', 'theta_wr.npz')}; "
-                              "run the pre-training first")
+        raise ExperimentError(f"run {run.name}: no pre-trained network for these settings at "
+                              f"{run.path('pretrain', 'theta_wr.npz')}; run the pre-training first")
+    key = run.fingerprint("prune", method)
     p, seeds = run.pruning, run.seeds
     n_rounds, k, j = int(p["iterations"]), int(p["steps_per_iteration"]), int(p["pretrain_steps"])
     expected_n = run.n_sequence
@@ -227,7 +270,7 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
     params, masks, chains = wr.params, pruning.flatten(wr.masks), wr.extra
     rows, logs, start_round = [dict(wr.metadata["row"], method=method)], [], 0
     for i in range(n_rounds):
-        saved = _try_load(_round_path(run, method, i))
+        saved = _try_load(_round_path(run, method, i), key)
         if saved is None:
             break
         params, masks, chains = saved.params, pruning.flatten(saved.masks), saved.extra
@@ -256,7 +299,8 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
         evaluation = run.evaluate(variables, reference, method, i)
         row = _row(run, evaluation, n, i, method=method, wall_seconds=time.perf_counter() - start)
         save_checkpoint(_round_path(run, method, i), params, variables["masks"],
-                        run.metadata(step=j + (i + 1) * k, seeds=seeds, method=method, iteration=i, row=row),
+                        run.metadata(step=j + (i + 1) * k, seeds=seeds, method=method, iteration=i, row=row,
+                                     fingerprint=key),
                         extra={**chains, "log": _log_array(log)})
         rows.append(row)
         logs.append(log)
@@ -274,8 +318,9 @@ def fidelity_table(run: Run, method: str) -> pd.DataFrame:
     """Neighbour fidelities along a finished pruning path (dense -> 0 -> 1 ...); writes <method>/fidelity.csv."""
     from .analysis import fidelity_path
 
-    wr = _try_load(run.path("pretrain", "theta_wr.npz"))
-    rounds = [_try_load(_round_path(run, method, i)) for i in range(int(run.pruning["iterations"]))]
+    wr = _try_load(run.path("pretrain", "theta_wr.npz"), run.fingerprint("pretrain"))
+    key = run.fingerprint("prune", method)
+    rounds = [_try_load(_round_path(run, method, i), key) for i in range(int(run.pruning["iterations"]))]
     if wr is None or any(r is None for r in rounds):
         raise ExperimentError(f"run {run.name}: the fidelity table needs the finished {method} path; run prune first")
     states = [(-1, count_unmasked(wr.masks), wr.variables)]
@@ -303,8 +348,8 @@ def ticket_variables(run: Run, variant: str, iteration: int) -> dict:
     """Initial weights and fixed mask of a ticket (SPEC.md section 5)."""
     if variant not in TICKET_VARIANTS:
         raise ExperimentError(f"unknown ticket variant {variant!r}; known: {', '.join(TICKET_VARIANTS)}")
-    init = _try_load(run.path("pretrain", "theta_init.npz"))
-    imp = _try_load(_round_path(run, "imp_wr", iteration))
+    init = _try_load(run.path("pretrain", "theta_init.npz"), run.fingerprint("pretrain"))
+    imp = _try_load(_round_path(run, "imp_wr", iteration), run.fingerprint("prune", "imp_wr"))
     if init is None or imp is None:
         raise ExperimentError(f"run {run.name}: ticket {variant} at iteration {iteration} needs "
                               f"pretrain/theta_init.npz and imp_wr/iter_{iteration:03d}.npz; run IMP-WR first")
@@ -322,7 +367,8 @@ def ticket_variables(run: Run, variant: str, iteration: int) -> dict:
 def train_ticket(run: Run, variant: str, iteration: int, reference: dict | None) -> dict:
     """Train one isolated ticket with its mask fixed; returns (and writes) its evaluation row."""
     stem = f"{variant}_iter_{iteration:03d}"
-    done = _try_load(run.path("tickets", f"{stem}.npz"))
+    key = run.fingerprint("ticket")
+    done = _try_load(run.path("tickets", f"{stem}.npz"), key)
     if done is not None:
         return done.metadata["row"]
     start = time.perf_counter()
@@ -330,7 +376,7 @@ def train_ticket(run: Run, variant: str, iteration: int, reference: dict | None)
     steps = run.settings["tickets"]["steps"]
     steps = int(run.pruning["pretrain_steps"] if steps is None else steps)
     vstate = run.vstate(variables, derive_seed(run.seeds["sampler"], "ticket", variant, iteration))
-    meta = run.metadata(seeds=run.seeds, variant=variant, iteration=iteration)
+    meta = run.metadata(seeds=run.seeds, variant=variant, iteration=iteration, fingerprint=key)
     log = _train_resumable(run, vstate, steps, run.path("tickets", f"{stem}.partial.npz"), meta)
     variables = vstate.variables
     evaluation = run.evaluate(variables, reference, "ticket", variant, iteration)
