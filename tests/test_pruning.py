@@ -207,7 +207,7 @@ def test_ticket_construction(pretrained, tmp_path, reference):
     trained = load_checkpoint(run.path("tickets", "init_rand_iter_002.npz"))
     np.testing.assert_array_equal(np.asarray(trained.masks["kernel"]), m_rand)  # the mask stays fixed
     assert row["variant"] == "init_rand" and row["iteration"] == 2 and row["n"] == m_imp.sum()
-    assert ticket_iterations(run) == [0, 3]
+    assert ticket_iterations(run.settings) == [0, 3]
 
 
 # --------------------------------------------------------------------------------------------

@@ -189,7 +189,9 @@ def _experiment(args):
 
 def run_experiment(args) -> int:
     from .experiment import fidelity_table, pretrain, prune, train_ticket
+    from .vmc import enable_compilation_cache
 
+    enable_compilation_cache()
     run, reference = _experiment(args)
     if args.command == "pretrain":
         row = pretrain(run, reference)

@@ -41,12 +41,14 @@ DEFAULTS = {
     # (Fig. 1: every 3rd); `steps` null means the pre-training budget j; `variants` empty: no tickets
     # (Fig. 1 and 4(a) runs list init_imp, rand_imp, init_rand)
     "tickets": {"iterations": None, "every": 3, "steps": None, "variants": []},
-    # fidelity_samples: per state, as the authors (SPEC.md section 6); reference: which energy
-    # eps_rel is measured against: "record" (ED / DMRG) or "nqs" (the reference_n_best dense runs
-    # of lowest variance, see sparse_nqs.analysis.choose_reference)
-    "evaluation": {"n_samples": 4096, "fidelity_samples": 2048, "reference": "record", "reference_n_best": 3},
+    # fidelity_samples: per state, as the authors (SPEC.md section 6)
+    "evaluation": {"n_samples": 4096, "fidelity_samples": 2048},
     "seeds": {"init": 0, "sampler": 1, "mask": 2, "ticket_init": 3},
 }
+
+
+#: top-level keys of a config: the runs, and the workflow's sections (see sparse_nqs.plan)
+TOP_LEVEL_KEYS = {"defaults", "runs", "references", "figures", "plotting", "resources"}
 
 
 class ConfigError(ValueError):
@@ -73,7 +75,14 @@ def load_config(path) -> dict:
         config = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as err:
         raise ConfigError(f"cannot read config {path}: {err}") from None
-    unknown = set(config) - {"defaults", "runs"}
+    return check_config(config)
+
+
+def check_config(config: dict) -> dict:
+    """Top-level structure of a config (the sections are checked when runs are resolved)."""
+    if not isinstance(config, dict):
+        raise ConfigError("a config must be a mapping with at least the key 'runs'")
+    unknown = set(config) - TOP_LEVEL_KEYS
     if unknown:
         raise ConfigError(f"unknown top-level config key(s): {', '.join(sorted(unknown))}")
     if not isinstance(config.get("runs"), dict) or not config["runs"]:
@@ -92,7 +101,13 @@ def resolve_run(config: dict, name: str) -> dict:
         settings["model"].update(kappa=None, boundary="periodic")
     kind = settings["network"].get("kind")
     if kind in NETWORK_DEFAULTS:
-        settings["network"] = {"kind": kind, **NETWORK_DEFAULTS[kind], **settings["network"]}
+        # options under `defaults.network` apply to the kinds that have them (e.g. init_std to the
+        # FFNN only); options given in the run itself must belong to its kind
+        given = (config["runs"][name] or {}).get("network") or {}
+        other_kinds = {key for k, opts in NETWORK_DEFAULTS.items() if k != kind for key in opts}
+        network = {key: value for key, value in settings["network"].items()
+                   if key in given or key == "kind" or key in NETWORK_DEFAULTS[kind] or key not in other_kinds}
+        settings["network"] = {"kind": kind, **NETWORK_DEFAULTS[kind], **network}
     return {"name": name, **settings}
 
 

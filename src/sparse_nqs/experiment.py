@@ -333,15 +333,49 @@ def fidelity_table(run: Run, method: str) -> pd.DataFrame:
     return table
 
 
+def toric_filter_tables(run: Run, weights_iteration: int | None = None, n_neurons: int = 6):
+    """Odd-parity filter coverage per IMP-WR iteration and the weights of a few neurons (Fig. 4).
+
+    Writes imp_wr/filters.csv and imp_wr/weights.csv. The weights are those of ``weights_iteration``
+    (default: the iteration with the most odd-parity neurons, the sparsest among ties), ``n_neurons``
+    neurons, odd-parity filters first.
+    """
+    from .toric_analysis import classify_neurons, coverage_table, neuron_weight_table
+
+    if run.model.name != "toric":
+        raise ExperimentError(f"run {run.name}: odd-parity filters are a toric-code analysis")
+    key = run.fingerprint("prune", "imp_wr")
+    rounds = [_try_load(_round_path(run, "imp_wr", i), key) for i in range(int(run.pruning["iterations"]))]
+    if any(r is None for r in rounds):
+        raise ExperimentError(f"run {run.name}: the filter analysis needs the finished IMP-WR path")
+
+    def kernel_and_mask(ckpt):
+        return np.asarray(ckpt.params["kernel"]), np.asarray(ckpt.masks["kernel"])
+
+    coverage = coverage_table([(i, count_unmasked(r.masks), *kernel_and_mask(r)) for i, r in enumerate(rounds)],
+                              run.model)
+    if weights_iteration is None:
+        best = coverage[coverage.n_odd == coverage.n_odd.max()]
+        weights_iteration = int(best.iteration.max())
+    kernel, mask = kernel_and_mask(rounds[weights_iteration])
+    neurons = classify_neurons(kernel, mask, run.model)
+    order = neurons.assign(is_odd=neurons.kind != "odd").sort_values(["is_odd", "neuron"])
+    weights = neuron_weight_table(kernel, mask, run.model, neurons=order.neuron.head(n_neurons).tolist())
+    weights.insert(0, "iteration", weights_iteration)
+    write_csv_atomic(run.path("imp_wr", "filters.csv"), coverage)
+    write_csv_atomic(run.path("imp_wr", "weights.csv"), weights)
+    return coverage, weights
+
+
 # --------------------------------------------------------------------------------------------
 # isolated tickets
 # --------------------------------------------------------------------------------------------
-def ticket_iterations(run: Run) -> list[int]:
+def ticket_iterations(settings: dict) -> list[int]:
     """IMP-WR iterations at which tickets are trained: ``tickets.iterations`` or every ``tickets.every``-th."""
-    t = run.settings["tickets"]
+    t = settings["tickets"]
     if t["iterations"] is not None:
         return sorted(int(i) for i in t["iterations"])
-    return list(range(0, int(run.pruning["iterations"]), int(t["every"])))
+    return list(range(0, int(settings["pruning"]["iterations"]), int(t["every"])))
 
 
 def ticket_variables(run: Run, variant: str, iteration: int) -> dict:

@@ -29,6 +29,24 @@ PROPOSALS = ("auto", "local", "local+star")
 jax.config.update("jax_enable_x64", True)
 
 
+def enable_compilation_cache(directory: str | None = None) -> str:
+    """Keep JAX's compiled programs on disk, so that every job of a workflow does not recompile them.
+
+    Each Snakemake job is a fresh process: without the cache a three-round smoke pruning job
+    spends 6 s compiling and 0.7 s computing. Default directory: $SPARSE_NQS_JAX_CACHE, else
+    $XDG_CACHE_HOME/sparse-nqs/jax (~/.cache/sparse-nqs/jax). Entries are keyed by program and
+    device, so one directory serves CPU and GPU jobs.
+    """
+    import os
+
+    directory = directory or os.environ.get("SPARSE_NQS_JAX_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "sparse-nqs", "jax")
+    jax.config.update("jax_compilation_cache_dir", directory)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return directory
+
+
 class TrainingDivergedError(RuntimeError):
     pass
 

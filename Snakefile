@@ -1,0 +1,52 @@
+# Reproduction of "Interpretable Scaling Behavior in Sparse Subnetwork Representations of Quantum
+# States" (Barton, Carrasquilla, Roth, Valenti, 2025). See README.md; the science is in src/sparse_nqs.
+#
+#   snakemake --cores all                 every figure at laptop scale (config.yaml)
+#   snakemake --cores all fig3            one figure
+#   snakemake --profile workflow/profiles/slurm --configfile workflow/presets/paper.yaml
+#
+# The config is checked (JSON schema, then the physics: model, network, pruning schedule) before
+# any job runs; a bad key stops here with its name.
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+# config.yaml is the default experiment set; a preset given with --configfile replaces it (it is
+# not merged into it, so a preset's runs are exactly the runs that are built).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/reference.smk"
+include: "workflow/rules/training.smk"
+include: "workflow/rules/tickets.smk"
+include: "workflow/rules/analysis.smk"
+include: "workflow/rules/figures.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    input:
+        [f"results/figures/{fig}.pdf" for fig in FIGURES],
+        "results/claims.csv",
+    default_target: True
+
+
+rule references:
+    input:
+        [f"results/references/{system}.json" for system in PLAN.systems],
+
+
+rule runs:
+    input:
+        [f"results/{path}" for path in PLAN.all_run_outputs()],

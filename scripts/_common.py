@@ -1,0 +1,89 @@
+"""Shared preamble of the rule scripts: paths, logging, JAX on shared GPUs, provenance records.
+
+Every script is a thin call into the ``sparse_nqs`` package; this module only wires Snakemake's
+``snakemake`` object to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# Several jobs may share one GPU: let JAX allocate what it needs instead of 75 % up front.
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO / "src") not in sys.path:
+    sys.path.insert(0, str(REPO / "src"))  # the package, also where it is not pip-installed
+
+from sparse_nqs.vmc import enable_compilation_cache  # noqa: E402
+
+enable_compilation_cache()
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def device() -> str:
+    import jax
+
+    return ", ".join(f"{d.platform}:{d.device_kind}" for d in jax.devices())
+
+
+@contextlib.contextmanager
+def job(snakemake, settings: dict | None = None):
+    """Run the body with output to the rule's log, then write the job's provenance record.
+
+    The record (results/provenance/<rule>/<output stem>.json) holds the resolved settings, seeds,
+    package versions, git commit, device, host and wall time.
+    """
+    from sparse_nqs.io import json_safe, package_versions, write_json_atomic
+
+    log = Path(snakemake.log[0]) if snakemake.log else None
+    start = time.perf_counter()
+    stream = open(log, "w") if log else None  # noqa: SIM115 - closed below
+    try:
+        with contextlib.redirect_stdout(stream or sys.stdout), contextlib.redirect_stderr(stream or sys.stderr):
+            yield
+            wall = time.perf_counter() - start
+            first = Path(str(snakemake.output[0]))
+            label = "_".join(f"{k}-{v}" for k, v in snakemake.wildcards.items()) or first.stem
+            record = {
+                "rule": snakemake.rule, "wildcards": dict(snakemake.wildcards.items()),
+                "outputs": [str(o) for o in snakemake.output], "inputs": [str(i) for i in snakemake.input],
+                "params": {k: v for k, v in snakemake.params.items()}, "settings": settings,
+                "versions": package_versions(), "git_commit": git_commit(), "device": device(),
+                "host": socket.gethostname(), "platform": platform.platform(), "wall_seconds": wall,
+                "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+            }
+            write_json_atomic(REPO / "results" / "provenance" / snakemake.rule / f"{label}.json", json_safe(record))
+            print(f"done in {wall:.1f} s")
+    finally:
+        if stream:
+            stream.close()
+
+
+def run_of(snakemake):
+    """The experiment Run of the job's ``run`` wildcard and its reference record."""
+    from sparse_nqs.experiment import Run
+    from sparse_nqs.io import read_json
+    from sparse_nqs.plan import Plan
+
+    plan = Plan.from_config(snakemake.config)
+    name = snakemake.wildcards.run
+    run = Run(plan.runs[name], Path("results") / "runs" / name)
+    reference = read_json(snakemake.input.reference) if "reference" in snakemake.input.keys() else None
+    return plan, run, reference

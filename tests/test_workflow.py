@@ -1,0 +1,208 @@
+"""The Snakemake workflow: lint, the paper's DAG, the smoke DAG end to end, partial reruns, bad
+configs, and resuming a killed pruning job. Each test works in a copy of the workflow in a temporary
+directory (the package itself is the installed one)."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+SMOKE = REPO / "workflow" / "presets" / "smoke.yaml"
+
+
+def copy_workflow(target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("Snakefile", "config.yaml", "workflow", "scripts", "envs", ".gitignore", "pyproject.toml",
+                 "requirements.lock"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target / name)
+    (target / "src").symlink_to(REPO / "src")
+    return target
+
+
+def snakemake(workdir: Path, *args, check=True, timeout=1200):
+    result = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, capture_output=True,
+                            text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+    return result
+
+
+def planned_jobs(workdir: Path, configfile: str, *targets) -> dict:
+    """{rule: count} of a dry run (Snakemake's job-stats table)."""
+    out = snakemake(workdir, "-n", "--quiet", "rules", "--configfile", configfile, "--", *targets)
+    text = out.stdout + out.stderr
+    if "Nothing to be done" in text:
+        return {}
+    counts = {}
+    table = text.split("Job stats:")[1] if "Job stats:" in text else text
+    for line in table.splitlines():
+        match = re.fullmatch(r"\s*([A-Za-z_0-9]+)\s+(\d+)\s*", line)
+        if match and match.group(1) != "total":
+            counts[match.group(1)] = int(match.group(2))
+    return counts
+
+
+def write_config(workdir: Path, name: str, edit) -> str:
+    config = yaml.safe_load(SMOKE.read_text())
+    edit(config)
+    (workdir / name).write_text(yaml.safe_dump(config))
+    return name
+
+
+def test_lint_reports_nothing(tmp_path):
+    workdir = copy_workflow(tmp_path / "wf")
+    out = snakemake(workdir, "--lint", "--configfile", "workflow/presets/smoke.yaml")
+    assert "Congratulations, your workflow is in a good condition!" in out.stdout + out.stderr
+
+
+def test_paper_preset_dry_run_lists_the_papers_runs(tmp_path):
+    workdir = copy_workflow(tmp_path / "wf")
+    jobs = planned_jobs(workdir, "workflow/presets/paper.yaml", "fig3")
+    assert jobs["prune"] == 7 and jobs["pretrain"] == 7 and jobs["fidelity"] == 7
+    assert jobs["reference"] == 7  # DMRG for L = 5 .. 10, ED for L = 4
+    info = subprocess.run([sys.executable, "-m", "sparse_nqs.cli", "info", "--config", "workflow/presets/paper.yaml"],
+                          cwd=workdir, capture_output=True, text=True, check=True)
+    runs = {r["name"]: r for r in yaml.safe_load(info.stdout)}
+    assert [len(runs[f"fig3_L{L}"]["n_sequence"]) - 1 for L in range(4, 11)] == [51, 58, 64, 69, 65, 74, 74]
+    assert runs["fig1_ffnn"]["n_init"] == 50000 and runs["fig1_cnn"]["n_init"] == 36
+    assert runs["fig1_rescnn"]["n_init"] == 18576
+    assert [runs[f"fig4_alpha{a}"]["n_init"] for a in (4, 8, 16, 32)] == [1296, 2592, 5184, 10368]
+    everything = planned_jobs(workdir, "workflow/presets/paper.yaml", "all")
+    assert everything["prune"] == 2 * 3 + 1 + 2 + 6 + 7 + 4  # Fig. 1/5 x 3 methods, ResCNN, Fig. 2, Fig. 3, Fig. 4
+    assert everything["pretrain"] == 3 + 8 + 2 + 6 + 7 + 4
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda c: c["runs"]["ffnn"].update(colour="red"), "colour"),
+    (lambda c: c["runs"]["ffnn"]["pruning"].update(p_r=1.5), "p_r"),
+    (lambda c: c["runs"]["ffnn"]["pruning"].update(iterations="many"), "iterations"),
+    (lambda c: c["runs"]["ffnn"]["network"].update(kind="transformer"), "kind"),
+    (lambda c: c["runs"]["ffnn"]["model"].update(name="heisenberg") if "model" in c["runs"]["ffnn"]
+     else c["runs"]["ffnn"].update(model={"name": "heisenberg"}), "name"),
+    (lambda c: c["runs"]["cnn"]["pruning"].update(iterations=40), "pruning"),  # 18 weights cannot take 40 rounds
+    (lambda c: c["figures"]["fig2"].update(runs=["ffnn", "nonexistent"]), "nonexistent"),
+], ids=["unknown-key", "p_r-range", "wrong-type", "unknown-network", "unknown-model", "too-many-iterations",
+        "missing-run"])
+def test_bad_config_is_refused_before_any_job(tmp_path, edit, fragment):
+    workdir = copy_workflow(tmp_path / "wf")
+    name = write_config(workdir, "bad.yaml", edit)
+    out = snakemake(workdir, "--cores", "1", "--configfile", name, check=False)
+    assert out.returncode != 0
+    assert fragment in out.stdout + out.stderr
+    assert not (workdir / "results").exists()
+
+
+@pytest.fixture(scope="module")
+def smoke_build(tmp_path_factory):
+    """The smoke preset built from an empty results directory (all figures and the claims)."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("smoke") / "wf")
+    start = time.perf_counter()
+    snakemake(workdir, "--cores", "2", "--configfile", "workflow/presets/smoke.yaml")
+    return workdir, time.perf_counter() - start
+
+
+def test_smoke_builds_every_target_and_then_has_nothing_to_do(smoke_build):
+    workdir, seconds = smoke_build
+    for fig in range(1, 8):
+        for ext in ("pdf", "png"):
+            path = workdir / "results" / "figures" / f"fig{fig}.{ext}"
+            assert path.stat().st_size > 1000, path
+    claims = (workdir / "results" / "claims.csv").read_text()
+    assert claims.startswith("claim,figure,measured,expected,status")
+    provenance = list((workdir / "results" / "provenance").rglob("*.json"))
+    assert len(provenance) >= 40
+    record = yaml.safe_load(provenance[0].read_text())
+    for key in ("settings", "versions", "git_commit", "device", "wall_seconds"):
+        assert key in record
+    assert planned_jobs(workdir, "workflow/presets/smoke.yaml") == {}
+    print(f"smoke build: {seconds:.0f} s")
+
+
+def test_changing_a_plotting_option_reruns_only_the_plots(smoke_build):
+    workdir, _ = smoke_build
+    name = write_config(workdir, "plot.yaml", lambda c: c.setdefault("plotting", {}).update(dpi=100))
+    jobs = planned_jobs(workdir, name)
+    assert set(jobs) == {f"plot_fig{i}" for i in range(1, 8)} | {"all"}
+
+
+def test_changing_p_r_of_one_run_reruns_that_run_and_its_dependents(smoke_build):
+    workdir, _ = smoke_build
+    name = write_config(workdir, "pr.yaml", lambda c: c["runs"]["ffnn_kappa5"].setdefault("pruning", {}).update(p_r=0.25))
+    jobs = planned_jobs(workdir, name)
+    assert jobs == {"prune": 1, "plot_fig2": 1, "claims": 1, "all": 1}
+
+
+def test_adding_a_kappa_value_adds_only_the_new_jobs(smoke_build):
+    workdir, _ = smoke_build
+
+    def add(c):
+        c["runs"]["ffnn_kappa2"] = {"model": {"kappa": 2.0}, "network": {"kind": "ffnn", "alpha": 1}}
+        c["figures"]["fig2"]["runs"].append("ffnn_kappa2")
+
+    jobs = planned_jobs(workdir, write_config(workdir, "kappa.yaml", add))
+    assert jobs == {"reference": 1, "pretrain": 1, "prune": 1, "plot_fig2": 1, "claims": 1, "all": 1}
+
+
+def test_killed_pruning_job_resumes_without_repeating_rounds(smoke_build):
+    workdir, _ = smoke_build
+
+    def longer(c):
+        c["runs"]["long"] = {"network": {"kind": "ffnn", "alpha": 1},
+                             "pruning": {"iterations": 6, "steps_per_iteration": 150}}
+
+    name = write_config(workdir, "long.yaml", longer)
+    target = "results/runs/long/imp_wr/history.csv"
+    rounds = workdir / "results" / "runs" / "long" / "imp_wr"
+    process = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", name, "--", target],
+                               cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.time() + 600
+    while not (rounds / "iter_001.npz").exists():
+        assert process.poll() is None and time.time() < deadline, "the pruning job ended before it could be killed"
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGKILL)  # snakemake and its job, as a killed laptop or a preempted node
+    process.wait()
+    finished = {p.name: p.stat().st_mtime_ns for p in rounds.glob("iter_*.npz")}
+    assert 1 <= len(finished) < 6
+    snakemake(workdir, "--cores", "1", "--rerun-incomplete", "--configfile", name, "--", target)
+    for round_file, stamp in finished.items():
+        assert (rounds / round_file).stat().st_mtime_ns == stamp  # not recomputed
+    history = (workdir / target).read_text().splitlines()
+    assert len(history) == 1 + 7  # header, dense row, 6 rounds
+
+
+def test_report_has_every_figure_and_the_claims(smoke_build):
+    workdir, _ = smoke_build
+    snakemake(workdir, "--report", "report.html", "--configfile", "workflow/presets/smoke.yaml")
+    html = (workdir / "report.html").read_text(errors="replace")
+    assert len(html) > 100_000
+    for name in [f"fig{i}.pdf" for i in range(1, 8)] + ["claims.csv"]:
+        assert name in html
+
+
+def test_archive_packs_the_workflow(smoke_build, tmp_path):
+    workdir, _ = smoke_build
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "snapshot"]):
+        subprocess.run(git + command, cwd=workdir, check=True, capture_output=True)
+    archive = tmp_path / "workflow.tar.gz"
+    env = {**os.environ, "SPARSE_NQS_NO_CONDA": "1"}  # no conda on CI machines: see common.smk
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--archive", str(archive), "--configfile",
+                             "workflow/presets/smoke.yaml"], cwd=workdir, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    import tarfile
+
+    names = tarfile.open(archive).getnames()
+    for expected in ("Snakefile", "workflow/presets/paper.yaml", "scripts/prune.py", "requirements.lock",
+                     "src/sparse_nqs/experiment.py"):
+        assert expected in names
+    assert not any(name.startswith("results/") for name in names)  # git-ignored outputs stay out

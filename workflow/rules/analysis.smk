@@ -1,0 +1,59 @@
+# Analysis of finished pruning paths: neighbour fidelities, toric-code filters, the Fig. 7 construction.
+
+
+rule fidelity:
+    input:
+        history="results/runs/{run}/{method}/history.csv",
+    output:
+        "results/runs/{run}/{method}/fidelity.csv",
+    params:
+        settings=lambda wc: PLAN.params(wc.run, "fidelity", wc.method),
+    threads: res("analysis", "threads")
+    resources:
+        gpu=res("analysis", "gpu"),
+        mem_mb=res("analysis", "mem_mb"),
+        runtime=res("analysis", "runtime"),
+    log:
+        "results/logs/fidelity/{run}_{method}.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/fidelity.py"
+
+
+rule toric_filters:
+    input:
+        history="results/runs/{run}/imp_wr/history.csv",
+    output:
+        filters="results/runs/{run}/imp_wr/filters.csv",
+        weights="results/runs/{run}/imp_wr/weights.csv",
+    params:
+        settings=lambda wc: PLAN.params(wc.run, "prune", "imp_wr"),
+        weights_iteration=PLAN.figures["fig4"]["weights_iteration"],
+        n_neurons=PLAN.figures["fig4"]["n_neurons"],
+    resources:
+        mem_mb=res("analysis", "mem_mb"),
+        runtime=res("analysis", "runtime"),
+    log:
+        "results/logs/toric_filters/{run}.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/toric_filters.py"
+
+
+rule fig7_construction:
+    output:
+        "results/tables/fig7_construction.csv",
+    params:
+        L=PLAN.figures["fig7"]["L"],
+        W=PLAN.figures["fig7"]["W"],
+    resources:
+        mem_mb=res("analysis", "mem_mb"),
+        runtime=res("analysis", "runtime"),
+    log:
+        "results/logs/fig7_construction.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/fig7_construction.py"

@@ -1,0 +1,47 @@
+# Shared helpers: the plan of the config (runs, systems, figures, files) and resource lookups.
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # the package, also when not pip-installed
+
+from snakemake.exceptions import WorkflowError
+
+from sparse_nqs.config import ConfigError
+from sparse_nqs.plan import FIGURES, Plan
+
+try:
+    PLAN = Plan.from_config(config)
+except ConfigError as err:
+    raise WorkflowError(f"bad config: {err}") from None
+
+# Every rule runs in this environment with --software-deployment-method conda. `snakemake --archive`
+# packs it and therefore needs conda; where conda is absent, SPARSE_NQS_NO_CONDA=1 leaves the
+# directive out (the archive then carries the environment as pyproject.toml + requirements.lock).
+CONDA_ENV = None if os.environ.get("SPARSE_NQS_NO_CONDA") else "../../envs/sparse-nqs.yaml"
+
+RUN_NAMES = "|".join(PLAN.runs) or "no-runs"
+
+
+wildcard_constraints:
+    run=RUN_NAMES,
+    method="imp_wr|imp_ct|irp_wr",
+    variant="init_imp|rand_imp|init_rand",
+    iteration=r"\d{3}",
+    system=r"[A-Za-z0-9_.+-]+",
+    fig="fig[1-7]",
+
+
+def res(kind, key):
+    """Resource value of a rule kind (config section `resources`)."""
+    return PLAN.resources[kind][key]
+
+
+def reference_of(wildcards):
+    """The reference record of a run's system."""
+    return f"results/references/{PLAN.system(wildcards.run)}.json"
+
+
+def figure_input(fig):
+    """The tables a figure reads, by kind (see sparse_nqs.plan.Plan.figure_inputs)."""
+    return {kind: [f"results/{p}" for p in paths] for kind, paths in PLAN.figure_inputs(fig).items()}

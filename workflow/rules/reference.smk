@@ -1,0 +1,20 @@
+# Reference energies and observables per physical system: ED (small N), DMRG (TeNPy by default,
+# ITensors via juliacall with references.dmrg_backend: itensors), or the toric code's closed form.
+
+
+rule reference:
+    output:
+        "results/references/{system}.json",
+    params:
+        model=lambda wc: PLAN.systems[wc.system],
+        settings=PLAN.references,
+    threads: res("reference", "threads")
+    resources:
+        mem_mb=res("reference", "mem_mb"),
+        runtime=res("reference", "runtime"),
+    log:
+        "results/logs/reference/{system}.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/reference.py"

@@ -1,0 +1,50 @@
+# Dense pre-training and the pruning loops (IMP-WR, IMP-CT, IRP-WR) of each run.
+#
+# The per-round checkpoints iter_NNN.npz are deliberately not declared as outputs: Snakemake deletes
+# the declared outputs of an interrupted job before rerunning it, and the checkpoints are what a
+# rerun resumes from (their fingerprint guarantees they were made with the same settings).
+
+
+rule pretrain:
+    input:
+        reference=reference_of,
+    output:
+        theta_init="results/runs/{run}/pretrain/theta_init.npz",
+        theta_wr="results/runs/{run}/pretrain/theta_wr.npz",
+        dense="results/runs/{run}/pretrain/dense.json",
+        log="results/runs/{run}/pretrain/log.csv",
+    params:
+        settings=lambda wc: PLAN.params(wc.run, "pretrain"),
+    threads: res("train", "threads")
+    resources:
+        gpu=res("train", "gpu"),
+        mem_mb=res("train", "mem_mb"),
+        runtime=res("train", "runtime"),
+    log:
+        "results/logs/pretrain/{run}.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/pretrain.py"
+
+
+rule prune:
+    input:
+        reference=reference_of,
+        theta_wr="results/runs/{run}/pretrain/theta_wr.npz",
+    output:
+        history="results/runs/{run}/{method}/history.csv",
+        log="results/runs/{run}/{method}/log.csv",
+    params:
+        settings=lambda wc: PLAN.params(wc.run, "prune", wc.method),
+    threads: res("train", "threads")
+    resources:
+        gpu=res("train", "gpu"),
+        mem_mb=res("train", "mem_mb"),
+        runtime=res("train", "runtime"),
+    log:
+        "results/logs/prune/{run}_{method}.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/prune.py"
