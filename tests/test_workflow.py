@@ -173,6 +173,7 @@ def test_killed_pruning_job_resumes_without_repeating_rounds(smoke_build):
     process.wait()
     finished = {p.name: p.stat().st_mtime_ns for p in rounds.glob("iter_*.npz")}
     assert 1 <= len(finished) < 6
+    snakemake(workdir, "--unlock", "--configfile", name)  # a hard kill leaves Snakemake's lock behind
     snakemake(workdir, "--cores", "1", "--rerun-incomplete", "--configfile", name, "--", target)
     for round_file, stamp in finished.items():
         assert (rounds / round_file).stat().st_mtime_ns == stamp  # not recomputed
@@ -206,3 +207,32 @@ def test_archive_packs_the_workflow(smoke_build, tmp_path):
                      "src/sparse_nqs/experiment.py"):
         assert expected in names
     assert not any(name.startswith("results/") for name in names)  # git-ignored outputs stay out
+
+
+def _local_slurm_or_skip():
+    """Start a one-node Slurm on localhost (Debian slurm-wlm + munge, installed by the script)."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip("the local Slurm test needs root and apt-get to install slurm-wlm and munge")
+    script = REPO / "tests" / "slurm" / "start_local_slurm.sh"
+    result = subprocess.run([str(script), "2"], capture_output=True, text=True, timeout=900)
+    if result.returncode != 0:
+        pytest.skip(f"could not start a local Slurm: {result.stderr[-500:]}")
+
+
+def test_slurm_profile_runs_the_smoke_preset(tmp_path):
+    _local_slurm_or_skip()
+    workdir = copy_workflow(tmp_path / "wf")
+    # the repository's profile, pointed at the local partition; status via squeue (no accounting here)
+    profile = yaml.safe_load((workdir / "workflow" / "profiles" / "slurm" / "config.yaml").read_text())
+    profile["default-resources"]["slurm_partition"] = "debug"
+    profile.update({"slurm-no-account": True, "slurm-status-command": "squeue", "jobs": 4,
+                    "seconds-between-status-checks": 2, "slurm-init-seconds-before-status-checks": 1,
+                    "latency-wait": 10})
+    (workdir / "local-slurm").mkdir()
+    (workdir / "local-slurm" / "config.yaml").write_text(yaml.safe_dump(profile))
+    snakemake(workdir, "--profile", "local-slurm", "--configfile", "workflow/presets/smoke.yaml", timeout=2400)
+    for fig in range(1, 8):
+        assert (workdir / "results" / "figures" / f"fig{fig}.pdf").stat().st_size > 1000
+    assert (workdir / "results" / "claims.csv").exists()
+    records = [yaml.safe_load(p.read_text()) for p in (workdir / "results" / "provenance" / "prune").glob("*.json")]
+    assert records and all(r["slurm_job_id"] for r in records)  # the jobs really ran under Slurm
