@@ -36,7 +36,8 @@ import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator  # noqa: E402
+from matplotlib.ticker import (FuncFormatter, LogLocator, MaxNLocator, NullFormatter,  # noqa: E402
+                               NullLocator)
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
 from .analysis import fidelity_minimum, scaling_regions  # noqa: E402
@@ -342,6 +343,10 @@ def _tidy_log_axes(figure) -> None:
                 axis.set_major_locator(MaxNLocator(nbins=4))
                 axis.set_major_formatter(FuncFormatter(_compact))
                 axis.set_minor_locator(NullLocator())
+            elif lo > 0 and hi / lo < 150:  # one to two decades: ticks at 1, 2, 5 x 10^k only
+                axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+                axis.set_major_formatter(FuncFormatter(_compact))
+                axis.set_minor_formatter(NullFormatter())
 
 
 def _logscale(ax, x=True, y=True) -> None:
