@@ -7,18 +7,16 @@ from _common import job  # noqa: E402
 from sparse_nqs.claims import check_claims, claims_rst  # noqa: E402
 from sparse_nqs.io import write_csv_atomic  # noqa: E402
 from sparse_nqs.plan import FIGURES, Plan  # noqa: E402
-from sparse_nqs.tables import load_tables, run_table  # noqa: E402
+from sparse_nqs.tables import load_figure_tables  # noqa: E402
 
 sm = snakemake  # noqa: F821
 with job(sm, {"figures": sm.params.specs}):
     plan = Plan.from_config(sm.config)
     tables = {}
     for fig in FIGURES:
-        spec = sm.params.specs[fig]
         prefix = f"{fig}_"
         inputs = {key[len(prefix):]: list(sm.input[key]) for key in sm.input.keys() if key.startswith(prefix)}
-        runs = list(dict.fromkeys(spec["runs"] + spec["reference"]["runs"] + [r for r in [spec["weights_run"]] if r]))
-        tables[fig] = load_tables(inputs, run_table(plan, runs)).with_reference(spec["reference"]).with_run_info()
+        tables[fig] = load_figure_tables(plan, fig, inputs)
     table = check_claims(tables, sm.params.specs)
     write_csv_atomic(sm.output.table, table)
     with open(sm.output.rst, "w") as handle:

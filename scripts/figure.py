@@ -6,14 +6,12 @@ from _common import job  # noqa: E402
 
 from sparse_nqs.plan import Plan  # noqa: E402
 from sparse_nqs.plotting import draw_figure, save_figure  # noqa: E402
-from sparse_nqs.tables import load_tables, run_table  # noqa: E402
+from sparse_nqs.tables import load_figure_tables  # noqa: E402
 
 sm = snakemake  # noqa: F821
 fig, spec = sm.params.fig, sm.params.spec
 with job(sm, {"figure": fig, "spec": spec, "plotting": sm.params.plotting}):
     plan = Plan.from_config(sm.config)
-    runs = list(dict.fromkeys(spec["runs"] + spec["reference"]["runs"] + [r for r in [spec["weights_run"]] if r]))
-    inputs = {kind: list(sm.input[kind]) for kind in sm.input.keys()}
-    tables = load_tables(inputs, run_table(plan, runs)).with_reference(spec["reference"]).with_run_info()
+    tables = load_figure_tables(plan, fig, {kind: list(sm.input[kind]) for kind in sm.input.keys()})
     figure = draw_figure(fig, tables, spec, sm.params.plotting)
     save_figure(figure, sm.output.pdf[: -len(".pdf")], dpi=sm.params.plotting["dpi"])

@@ -13,13 +13,7 @@ sm = snakemake  # noqa: F821
 model_settings, options = sm.params.model, sm.params.settings
 with job(sm, {"model": model_settings, "references": options}):
     model = make_model(model_settings["name"], model_settings["L"], model_settings["kappa"], model_settings["boundary"])
-    defaults = DMRGSchedule()
-    maxdims = tuple(options["dmrg_maxdims"] or defaults.maxdims)
-    schedule = DMRGSchedule(
-        n_sweeps=options["dmrg_sweeps"] or (len(maxdims) if options["dmrg_maxdims"] else defaults.n_sweeps),
-        maxdims=maxdims,
-        cutoff=options["dmrg_cutoff"] if options["dmrg_cutoff"] is not None else defaults.cutoff,
-    )
+    schedule = DMRGSchedule.from_options(options["dmrg_sweeps"], options["dmrg_maxdims"], options["dmrg_cutoff"])
     record, _ = compute_reference(model, options["method"], options["dmrg_backend"], schedule)
     write_json_atomic(sm.output[0], record)
     print(f"{model.describe()}: E = {record['energy']:.10f} ({record['method']})")

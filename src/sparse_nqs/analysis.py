@@ -17,7 +17,8 @@ import netket as nk
 import numpy as np
 import pandas as pd
 
-from .vmc import SamplingSettings, make_vstate
+from .evaluation import frozen_state
+from .vmc import SamplingSettings
 
 #: states with at most this many spins also get the exact fidelity (2^16 amplitudes per state)
 EXACT_FIDELITY_MAX_SPINS = 16
@@ -34,11 +35,7 @@ class Fidelity:
 
 def _ratio_mean(model, network, sampled_variables, other_variables, n_samples, sampling, seed, n_burn_in):
     """<psi_other / psi_sampled> over samples of |psi_sampled|^2, with its chain-aware error."""
-    n_chains = sampling.n_chains
-    n_samples = max(n_chains, int(np.ceil(n_samples / n_chains)) * n_chains)
-    settings = SamplingSettings(n_samples, n_chains, n_burn_in, sampling.proposal)
-    vstate = make_vstate(model, network, settings, init_seed=seed, sampler_seed=seed,
-                         variables=sampled_variables)
+    vstate = frozen_state(model, network, sampled_variables, n_samples, sampling, seed, n_burn_in)
     samples = vstate.samples  # (chains, per chain, N)
     flat = samples.reshape(-1, model.N)
     log_ratio = network.apply(other_variables, flat) - network.apply(sampled_variables, flat)

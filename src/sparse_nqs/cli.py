@@ -120,29 +120,14 @@ def run_info(args) -> int:
     return 0
 
 
-def _dmrg_schedule(args):
-    from .dmrg import DMRGSchedule
-
-    defaults = DMRGSchedule()
-    maxdims = tuple(args.dmrg_maxdims) if args.dmrg_maxdims else defaults.maxdims
-    n_sweeps = args.dmrg_sweeps if args.dmrg_sweeps is not None else (
-        len(maxdims) if args.dmrg_maxdims else defaults.n_sweeps
-    )
-    return DMRGSchedule(
-        n_sweeps=n_sweeps,
-        maxdims=maxdims,
-        cutoff=defaults.cutoff if args.dmrg_cutoff is None else args.dmrg_cutoff,
-        seed=args.seed,
-    )
-
-
 def run_reference(args) -> int:
+    from .dmrg import DMRGSchedule
     from .io import write_json_atomic, write_npz_atomic
     from .models import make_model
     from .reference import ReferenceRequestError, compute_reference, resolve_method
 
     model = make_model(args.model, args.L, args.kappa, args.boundary)
-    schedule = _dmrg_schedule(args)
+    schedule = DMRGSchedule.from_options(args.dmrg_sweeps, args.dmrg_maxdims, args.dmrg_cutoff, args.seed)
     method = resolve_method(model, args.method, args.dmrg_backend)
     if args.state_out and method != "ed":
         raise ReferenceRequestError(

@@ -84,6 +84,18 @@ def exact_expectations(model, network, variables, reference=None) -> dict:
     }
 
 
+def frozen_state(model, network, variables, n_samples: int, sampling: SamplingSettings | None, seed: int,
+                 n_burn_in_sweeps: int):
+    """An MCState of frozen ``variables`` on fresh chains: random start, ``n_burn_in_sweeps`` sweeps
+    of burn-in, then ``n_samples`` samples (rounded up to a multiple of the number of chains)."""
+    sampling = sampling or SamplingSettings()
+    n_chains = sampling.n_chains
+    n_samples = max(n_chains, int(np.ceil(n_samples / n_chains)) * n_chains)
+    settings = SamplingSettings(n_samples=n_samples, n_chains=n_chains, n_discard_sweeps=n_burn_in_sweeps,
+                                proposal=sampling.proposal)
+    return make_vstate(model, network, settings, init_seed=seed, sampler_seed=seed, variables=variables)
+
+
 def evaluate(model, network, variables, reference: dict | None = None, n_samples: int = 4096,
              sampling: SamplingSettings | None = None, seed: int = 0, n_burn_in_sweeps: int = 100,
              exact: bool | str = "auto") -> dict:
@@ -92,14 +104,8 @@ def evaluate(model, network, variables, reference: dict | None = None, n_samples
     The chains start from random configurations and are thermalised for ``n_burn_in_sweeps``
     sweeps before ``n_samples`` samples are taken; nothing updates the parameters.
     """
-    sampling = sampling or SamplingSettings()
-    n_chains = sampling.n_chains
-    n_samples = max(n_chains, int(np.ceil(n_samples / n_chains)) * n_chains)
-    eval_sampling = SamplingSettings(n_samples=n_samples, n_chains=n_chains,
-                                     n_discard_sweeps=n_burn_in_sweeps, proposal=sampling.proposal)
-    vstate = make_vstate(model, network, eval_sampling, init_seed=seed, sampler_seed=seed,
-                         variables=variables)
-    row = {"n_samples": n_samples, **_sampled(vstate, model, reference)}
+    vstate = frozen_state(model, network, variables, n_samples, sampling, seed, n_burn_in_sweeps)
+    row = {"n_samples": vstate.n_samples, **_sampled(vstate, model, reference)}
     row["reference_energy"] = reference["energy"] if reference else float("nan")
     row["reference_source"] = _reference_source(reference)
     if exact == "auto":

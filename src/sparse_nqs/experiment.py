@@ -314,15 +314,23 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
     return history
 
 
+def _finished_rounds(run: Run, method: str, purpose: str) -> list:
+    """The checkpoints of every round of a finished pruning path (made with the run's settings)."""
+    key = run.fingerprint("prune", method)
+    rounds = [_try_load(_round_path(run, method, i), key) for i in range(int(run.pruning["iterations"]))]
+    if any(r is None for r in rounds):
+        raise ExperimentError(f"run {run.name}: {purpose} needs the finished {method} path; run prune first")
+    return rounds
+
+
 def fidelity_table(run: Run, method: str) -> pd.DataFrame:
     """Neighbour fidelities along a finished pruning path (dense -> 0 -> 1 ...); writes <method>/fidelity.csv."""
     from .analysis import fidelity_path
 
     wr = _try_load(run.path("pretrain", "theta_wr.npz"), run.fingerprint("pretrain"))
-    key = run.fingerprint("prune", method)
-    rounds = [_try_load(_round_path(run, method, i), key) for i in range(int(run.pruning["iterations"]))]
-    if wr is None or any(r is None for r in rounds):
-        raise ExperimentError(f"run {run.name}: the fidelity table needs the finished {method} path; run prune first")
+    if wr is None:
+        raise ExperimentError(f"run {run.name}: the fidelity table needs the pre-trained network; run prune first")
+    rounds = _finished_rounds(run, method, "the fidelity table")
     states = [(-1, count_unmasked(wr.masks), wr.variables)]
     states += [(i, count_unmasked(r.masks), r.variables) for i, r in enumerate(rounds)]
     table = fidelity_path(run.model, run.network, states, run.settings["evaluation"]["fidelity_samples"],
@@ -344,10 +352,7 @@ def toric_filter_tables(run: Run, weights_iteration: int | None = None, n_neuron
 
     if run.model.name != "toric":
         raise ExperimentError(f"run {run.name}: odd-parity filters are a toric-code analysis")
-    key = run.fingerprint("prune", "imp_wr")
-    rounds = [_try_load(_round_path(run, "imp_wr", i), key) for i in range(int(run.pruning["iterations"]))]
-    if any(r is None for r in rounds):
-        raise ExperimentError(f"run {run.name}: the filter analysis needs the finished IMP-WR path")
+    rounds = _finished_rounds(run, "imp_wr", "the filter analysis")
 
     def kernel_and_mask(ckpt):
         return np.asarray(ckpt.params["kernel"]), np.asarray(ckpt.masks["kernel"])

@@ -152,6 +152,12 @@ class Plan:
     # ----------------------------------------------------------------------------------------
     # figure inputs
     # ----------------------------------------------------------------------------------------
+    def figure_runs(self, fig: str) -> list[str]:
+        """Every run a figure reads: its runs, its reference runs and the Fig. 4(d) weights run."""
+        spec = self.figures[fig]
+        weights = [spec["weights_run"]] if spec["weights_run"] else []
+        return list(dict.fromkeys(spec["runs"] + spec["reference"]["runs"] + weights))
+
     def figure_inputs(self, fig: str) -> dict[str, list[str]]:
         """The tables one figure reads, by kind (histories, logs, tickets, fidelity, filters, construction)."""
         spec = self.figures[fig]

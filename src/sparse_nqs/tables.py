@@ -139,3 +139,9 @@ def load_tables(inputs: dict, runs: pd.DataFrame | None = None) -> FigureTables:
         weights=pd.concat(weights, ignore_index=True) if weights else pd.DataFrame(),
         construction=_read_csvs(inputs.get("construction", [])),
     )
+
+
+def load_figure_tables(plan, fig: str, inputs: dict) -> FigureTables:
+    """The tables of one figure with its runs table; the figure functions and the claims check
+    apply the figure's reference and join the run columns themselves."""
+    return load_tables(inputs, run_table(plan, plan.figure_runs(fig)))

@@ -44,6 +44,19 @@ class DMRGSchedule:
         if not (math.isfinite(self.energy_rtol) and self.energy_rtol > 0):
             raise DMRGSettingsError(f"dmrg energy_rtol must be > 0, got {self.energy_rtol!r}")
 
+    @classmethod
+    def from_options(cls, n_sweeps=None, maxdims=None, cutoff=None, seed: int = 0) -> "DMRGSchedule":
+        """A schedule from optional user options (None: the paper's value).
+
+        Given ``maxdims`` without ``n_sweeps`` means one sweep per listed bond dimension.
+        """
+        defaults = cls()
+        if n_sweeps is None:
+            n_sweeps = len(maxdims) if maxdims else defaults.n_sweeps
+        maxdims = tuple(maxdims) if maxdims else defaults.maxdims
+        return cls(n_sweeps=n_sweeps, maxdims=maxdims, cutoff=defaults.cutoff if cutoff is None else cutoff,
+                   seed=seed)
+
     def maxdim(self, sweep: int) -> int:
         """Bond-dimension bound of sweep ``sweep`` (0-based)."""
         return self.maxdims[min(sweep, len(self.maxdims) - 1)]
