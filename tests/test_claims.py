@@ -57,6 +57,25 @@ def test_sparse_matches_dense():
     assert "FFNN" in rows[0]["claim"]
 
 
+def test_sparse_matches_dense_prefers_exact_errors():
+    """Sampled errors at 1e-5 are Monte Carlo noise; the exact column (N <= 16) decides when present."""
+    sampled = [1e-5, 3e-5, 4e-5, 3e-5, 5e-5, 2e-5, 6e-5, 1e-2]
+    exact = [1e-5, 1.1e-5, 1.2e-5, 1.3e-5, 1.5e-5, 1.8e-5, 1.9e-5, 1e-2]
+    h = history("a", N_PATH, sampled, exact_eps_rel=exact)
+    tables = FigureTables(runs=pd.DataFrame([run("a")]), histories=h)
+    rows = sparse_matches_dense(tables, spec("a"))
+    assert statuses(rows) == ["pass"] and "exact eps_rel" in rows[0]["measured"]
+    # without the exact column, a 2-sigma Monte Carlo error band on each point lets the same data pass ...
+    noisy = history("a", N_PATH, sampled, energy_error=2e-5 * 50, reference_energy=-50.0)
+    tables = FigureTables(runs=pd.DataFrame([run("a")]), histories=noisy)
+    assert statuses(sparse_matches_dense(tables, spec("a"))) == ["pass"]
+    # ... and with small errors it does not
+    precise = history("a", N_PATH, sampled, energy_error=1e-7 * 50, reference_energy=-50.0)
+    tables = FigureTables(runs=pd.DataFrame([run("a")]), histories=precise)
+    rows = sparse_matches_dense(tables, spec("a"))
+    assert statuses(rows) == ["fail"] and "sampled eps_rel" in rows[0]["measured"]
+
+
 # --------------------------------------------------------------------------------------------
 # tickets
 # --------------------------------------------------------------------------------------------
@@ -93,6 +112,23 @@ def test_tickets_beat_random_mask():
     ])
     tables = FigureTables(runs=pd.DataFrame([run(r) for r in "abc"]), tickets=t)
     assert statuses(tickets_beat_random_mask(tables, spec("a", "b", "c"))) == ["pass", "fail", "not applicable"]
+
+
+def test_tickets_on_the_high_error_plateau_are_left_out():
+    """Where every ticket has lost the physics (all at the IMP-WR plateau) the claims look at denser tickets."""
+    plateau = 0.04
+    eps = {"init_imp": [1e-3, 2e-3, 4e-3, 0.039], "rand_imp": [1e-3, 2.4e-3, 3.5e-3, 0.041],
+           "init_rand": [1e-3, 1e-2, 5e-2, 0.040]}
+    t = tickets("a", eps, iterations=(0, 3, 6, 9), n=(880, 681, 527, 408))
+    path = history("a", N_PATH, [1e-3, 1e-3, 1e-3, 2e-3, 3e-3, plateau, plateau, plateau])
+    tables = FigureTables(runs=pd.DataFrame([run("a")]), tickets=t, histories=path)
+    for check in (tickets_beat_random_mask, tickets_agree):
+        rows = check(tables, spec("a"))
+        assert statuses(rows) == ["pass"], rows
+        assert "left out on the high-error plateau" in rows[0]["measured"] and "n = 408" in rows[0]["measured"]
+    # without the IMP-WR path nothing is left out, and the plateau iteration decides (init_rand wins there)
+    tables.histories = pd.DataFrame()
+    assert statuses(tickets_beat_random_mask(tables, spec("a"))) == ["fail"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,6 +212,26 @@ def test_fidelity_dip_tfim():
     assert statuses(rows) == ["not applicable"] and "does not span" in rows[0]["measured"]
 
 
+def test_fidelity_dip_is_relative_to_the_path_and_its_error():
+    """A shallow dip (F = 0.96, as on a 3x3 lattice) counts when it stands out of a path at F ~ 0.999
+    by more than its Monte Carlo error; the same minimum does not when the error is as large as the dip."""
+    n = 16 * 10 * 0.88 ** np.arange(20)
+    k = int(np.argmin(np.abs(n / 16 - 4.0)))
+    F = np.full(20, 0.999)
+    F[k] = 0.96
+    mx = np.where(np.arange(20) <= k, 0.8, 0.5)
+    h = history("L3", n, 1e-3, mx=mx, mz=0.1)
+    tables = FigureTables(runs=pd.DataFrame([run("L3")]), histories=h, fidelity=fidelity_rows("L3", n, F))
+    tables.fidelity["fidelity_error"] = 0.005
+    assert statuses(fidelity_dip_tfim(tables, spec("L3"))) == ["pass"]
+    tables.fidelity["fidelity_error"] = 0.02  # the "dip" is 2 standard errors: noise
+    assert statuses(fidelity_dip_tfim(tables, spec("L3"))) == ["fail"]
+    noisy = np.where(np.arange(20) % 2 == 0, 0.95, 0.999)  # every other round as low: no contrast
+    noisy[k] = 0.94
+    tables.fidelity = fidelity_rows("L3", n, noisy).assign(fidelity_error=0.001)
+    assert statuses(fidelity_dip_tfim(tables, spec("L3"))) == ["fail"]
+
+
 # --------------------------------------------------------------------------------------------
 # toric code
 # --------------------------------------------------------------------------------------------
@@ -212,6 +268,16 @@ def test_toric_fidelity_drop():
     bad.loc[bad.run == "a32", "fidelity"] = F3
     assert statuses(toric_fidelity_drop(FigureTables(runs=runs, fidelity=bad), spec("a4", "a16", "a32"))) == ["fail"]
     assert statuses(toric_fidelity_drop(FigureTables(runs=runs), spec("a4", "a16", "a32"))) == ["not applicable"]
+    # the drop starts at rho ~ 16 and the fidelities scatter lower after it (the lowest at rho ~ 5): the
+    # onset decides, not the global minimum
+    after = F16.copy()
+    after[rho < 16] = 0.8
+    after[int(np.argmin(np.abs(rho - 5)))] = 0.5
+    later = good.copy()
+    for r in ("a16", "a32"):
+        later.loc[later.run == r, "fidelity"] = after
+    rows = toric_fidelity_drop(FigureTables(runs=runs, fidelity=later), spec("a4", "a16", "a32"))
+    assert statuses(rows) == ["pass"] and "drop starts at rho = 15.7" in rows[0]["measured"], rows
 
 
 def test_odd_parity_filters_appear():

@@ -60,9 +60,25 @@ APL_SLOPE_MAX = -0.3
 #: the paper's rho_c ~ 3-5 (TFIM at kappa_c), widened by about one pruning step (p_r = 0.12: rho changes
 #: by 1/(1 - 0.12) = 1.14 per round) on either side, since rho_c is read off that grid.
 RHO_C_TFIM_RANGE = (2.5, 6.0)
-#: a fidelity minimum counts as a dip (a change of state) only below this value; along a smooth
-#: pruning path neighbouring states have F > 0.95.
-FIDELITY_DIP_MAX = 0.9
+#: a fidelity minimum counts as a dip (a change of state) when its infidelity 1 - F is at least this
+#: many times the median infidelity of the path (the typical cost of one pruning round) ...
+DIP_CONTRAST = 5.0
+#: ... and at least this many standard errors of F away from 1 (not Monte Carlo noise). No absolute
+#: threshold on F: the overlap of two product-like states falls like f^N, so the same change of state
+#: gives a shallower dip on a smaller lattice (default scale: F_min = 0.96, 0.93, 0.89 for N = 9, 16,
+#: 25, i.e. the same F^(1/N) = 0.995).
+DIP_SIGMAS = 3.0
+#: the onset of the toric-code fidelity drop is looked for after this many pairs (the baseline)
+MIN_ONSET_BASE = 3
+#: tickets "at high sparsity" leave out ticket iterations where every ticket's error is within this
+#: fraction of the high-error plateau (HEP) of the IMP-WR path: there all states have lost the
+#: physics alike (the curves of Fig. 1 merge) and there is nothing to compare.
+HEP_FRACTION = 0.8
+#: the HEP level: median error of this many sparsest IMP-WR points
+HEP_POINTS = 3
+#: in "matches the dense accuracy" with sampled (not exact) errors, a point also counts as matching
+#: when it lies within this many combined standard errors of the dense error
+MATCH_SIGMAS = 2.0
 #: the largest single-round change of M_z or M_x must lie within this many pruning rounds of the
 #: fidelity minimum (the magnetisation jump "at" rho_c)
 JUMP_WINDOW = 2
@@ -114,13 +130,32 @@ def _label(tables, run) -> str:
     return label
 
 
+def _best_values(frame: pd.DataFrame, column: str) -> tuple[pd.Series, bool]:
+    """``exact_<column>`` where every row has it (N <= 16: no Monte Carlo noise in the decision),
+    otherwise the sampled ``column``; and whether the exact one was taken."""
+    exact = _num(frame, f"exact_{column}")
+    if len(exact) and np.isfinite(exact).all():
+        return exact, True
+    return _num(frame, column), False
+
+
 def _path(tables, run, method="imp_wr", column="eps_rel") -> pd.DataFrame:
-    """iteration, n, value of one pruning path (dense row included), finite values only."""
+    """iteration, n, value (exact where available), error (sampled eps_rel only) of one pruning
+    path, dense row included, finite values only, from dense to sparse."""
     h = _history(tables, run, method)
     if h.empty:
-        return pd.DataFrame(columns=["iteration", "n", "value"])
-    out = pd.DataFrame({"iteration": _num(h, "iteration"), "n": _num(h, "n"), "value": _num(h, column)})
+        return pd.DataFrame(columns=["iteration", "n", "value", "error"])
+    value, exact = _best_values(h, column)
+    error = pd.Series(0.0, index=h.index)
+    if column == "eps_rel" and not exact:
+        error = (_num(h, "energy_error") / _num(h, "reference_energy").abs()).fillna(0.0)
+    out = pd.DataFrame({"iteration": _num(h, "iteration"), "n": _num(h, "n"), "value": value, "error": error})
+    out.attrs["exact"] = exact
     return out[np.isfinite(out["value"]) & np.isfinite(out["n"])].sort_values("n", ascending=False)
+
+
+def _which(exact: bool, column: str = "eps_rel") -> str:
+    return f"exact {column}" if exact else f"sampled {column}"
 
 
 def _fidelity_rows(tables, run) -> pd.DataFrame:
@@ -131,18 +166,37 @@ def _fidelity_rows(tables, run) -> pd.DataFrame:
 
 def _ticket_values(tables, run) -> pd.DataFrame:
     """iteration x variant -> eps_rel of the tickets of one run (with n)."""
-    frames = []
-    for variant in ("init_imp", "rand_imp", "init_rand"):
-        t = _tickets(tables, run, variant)
-        if not t.empty:
-            frames.append(pd.DataFrame({"iteration": _num(t, "iteration"), "n": _num(t, "n"),
-                                        "variant": variant, "eps": _num(t, "eps_rel")}))
-    if not frames:
+    tickets = {v: _tickets(tables, run, v) for v in ("init_imp", "rand_imp", "init_rand")}
+    tickets = {v: t for v, t in tickets.items() if not t.empty}
+    if not tickets:
         return pd.DataFrame()
-    long = pd.concat(frames, ignore_index=True).dropna(subset=["iteration", "eps"])
+    # one error column for all variants, so that they are compared like with like
+    exact = all(_best_values(t, "eps_rel")[1] for t in tickets.values())
+    column = "exact_eps_rel" if exact else "eps_rel"
+    long = pd.concat([pd.DataFrame({"iteration": _num(t, "iteration"), "n": _num(t, "n"), "variant": v,
+                                    "eps": _num(t, column)}) for v, t in tickets.items()], ignore_index=True)
+    long = long.dropna(subset=["iteration", "eps"])
     wide = long.pivot_table(index="iteration", columns="variant", values="eps", aggfunc="mean")
     wide["n"] = long.groupby("iteration")["n"].min()
+    wide.attrs["exact"] = exact
     return wide.sort_index()
+
+
+def _sparse_tickets(tables, run, wide: pd.DataFrame, variants: list) -> tuple[pd.DataFrame, str]:
+    """The SPARSE_TICKETS sparsest ticket iterations with all ``variants``, leaving out those where
+    every ticket sits on the high-error plateau of the IMP-WR path; and a note of what was left out."""
+    rows = wide.dropna(subset=variants)
+    path = _path(tables, run)
+    pruned = path[path["iteration"] >= 0]
+    note = ""
+    if len(pruned) >= HEP_POINTS:
+        hep = float(pruned["value"].tail(HEP_POINTS).median())
+        on_plateau = rows[variants].min(axis=1) >= HEP_FRACTION * hep
+        if on_plateau.any():
+            note = (f" (left out on the high-error plateau {_g(hep)}: n = "
+                    + ", ".join(f"{n:g}" for n in rows.loc[on_plateau, "n"]) + ")")
+        rows = rows[~on_plateau]
+    return rows.tail(SPARSE_TICKETS), note
 
 
 # ============================================================================================
@@ -151,8 +205,9 @@ def _ticket_values(tables, run) -> pd.DataFrame:
 def sparse_matches_dense(tables: FigureTables, spec: dict, figure: str = "fig1") -> list[dict]:
     """Pruned networks keep the dense accuracy down to some n well below n_init (per architecture)."""
     claim = "IMP-WR-pruned networks match the dense accuracy down to small n"
-    expected = (f"eps_rel within {DENSE_MATCH_FACTOR:g}x of the dense eps_rel for all n >= n_min, "
-                f"with n_min < {DENSE_MATCH_FRACTION:g} n_init")
+    expected = (f"eps_rel within {DENSE_MATCH_FACTOR:g}x of the dense eps_rel (or, for sampled errors, within "
+                f"{MATCH_SIGMAS:g} standard errors of it) for all n >= n_min, with n_min < "
+                f"{DENSE_MATCH_FRACTION:g} n_init")
     rows = []
     for run in _run_names(tables, spec):
         name = f"{claim} [{_label(tables, run)}]"
@@ -163,16 +218,17 @@ def sparse_matches_dense(tables: FigureTables, spec: dict, figure: str = "fig1")
             rows.append(_na(name, figure, f"needs the dense row and >= {MIN_PATH_POINTS} pruned points; "
                                           f"have {len(dense)} dense, {len(pruned)} pruned", expected))
             continue
-        eps_dense = float(dense["value"].iloc[0])
+        eps_dense, err_dense = float(dense["value"].iloc[0]), float(dense["error"].iloc[0])
         n_init = _run_info(tables, run).get("n_init")
         n_init = float(n_init) if _finite(n_init) else float(dense["n"].iloc[0])
         n_min = float(dense["n"].iloc[0])
-        for n, eps in zip(pruned["n"], pruned["value"]):  # from dense towards sparse
-            if eps > DENSE_MATCH_FACTOR * eps_dense:
+        for n, eps, err in zip(pruned["n"], pruned["value"], pruned["error"]):  # from dense towards sparse
+            tolerance = max(DENSE_MATCH_FACTOR * eps_dense, eps_dense + MATCH_SIGMAS * math.hypot(err, err_dense))
+            if eps > tolerance:
                 break
             n_min = float(n)
         measured = (f"n_min = {n_min:g} = {n_min / n_init:.3g} n_init (n_init = {n_init:g}); "
-                    f"dense eps_rel = {_g(eps_dense)}")
+                    f"dense {_which(path.attrs.get('exact', False))} = {_g(eps_dense)}")
         rows.append(_decided(name, figure, measured, expected, n_min < DENSE_MATCH_FRACTION * n_init))
     return rows or [_na(claim, figure, "no runs", expected)]
 
@@ -181,7 +237,7 @@ def tickets_agree(tables: FigureTables, spec: dict, figure: str = "fig1") -> lis
     """T(theta_init, m_imp) and T(theta_rand, m_imp) reach similar errors at high sparsity."""
     claim = "T(theta_init, m_imp) and T(theta_rand, m_imp) agree"
     expected = (f"eps_rel ratio (larger/smaller) <= {TICKET_AGREE_FACTOR:g} at the {SPARSE_TICKETS} "
-                "sparsest ticket iterations")
+                "sparsest ticket iterations below the high-error plateau")
     rows = []
     for run in _run_names(tables, spec):
         name = f"{claim} [{_label(tables, run)}]"
@@ -189,15 +245,16 @@ def tickets_agree(tables: FigureTables, spec: dict, figure: str = "fig1") -> lis
         if wide.empty or not {"init_imp", "rand_imp"} <= set(wide):
             rows.append(_na(name, figure, "no T(theta_init, m_imp) and T(theta_rand, m_imp) rows", expected))
             continue
-        both = wide.dropna(subset=["init_imp", "rand_imp"]).tail(SPARSE_TICKETS)
-        both = both[(both["init_imp"] > 0) & (both["rand_imp"] > 0)]
+        positive = wide[(wide["init_imp"] > 0) & (wide["rand_imp"] > 0)]
+        both, note = _sparse_tickets(tables, run, positive, ["init_imp", "rand_imp"])
         if len(both) < SPARSE_TICKETS:
-            rows.append(_na(name, figure, f"{len(both)} ticket iteration(s) with both tickets; "
-                                          f"need {SPARSE_TICKETS}", expected))
+            rows.append(_na(name, figure, f"{len(both)} ticket iteration(s) with both tickets below the "
+                                          f"high-error plateau; need {SPARSE_TICKETS}{note}", expected))
             continue
         ratio = np.maximum(both["init_imp"] / both["rand_imp"], both["rand_imp"] / both["init_imp"])
-        measured = "; ".join(f"n = {n:g}: {_g(a)} vs {_g(b)} (ratio {r:.2f})" for n, a, b, r in
-                             zip(both["n"], both["init_imp"], both["rand_imp"], ratio))
+        measured = f"{_which(wide.attrs.get('exact', False))}: " + "; ".join(
+            f"n = {n:g}: {_g(a)} vs {_g(b)} (ratio {r:.2f})"
+            for n, a, b, r in zip(both["n"], both["init_imp"], both["rand_imp"], ratio)) + note
         rows.append(_decided(name, figure, measured, expected, bool((ratio <= TICKET_AGREE_FACTOR).all())))
     return rows or [_na(claim, figure, "no runs", expected)]
 
@@ -206,7 +263,7 @@ def tickets_beat_random_mask(tables: FigureTables, spec: dict, figure: str = "fi
     """Both IMP-mask tickets beat the random-mask ticket T(theta_init, m_rand) at high sparsity."""
     claim = "IMP-mask tickets beat the random-mask ticket T(theta_init, m_rand) at high sparsity"
     expected = (f"eps_rel of T(theta_init, m_imp) and T(theta_rand, m_imp) below that of T(theta_init, m_rand) "
-                f"at each of the {SPARSE_TICKETS} sparsest ticket iterations")
+                f"at each of the {SPARSE_TICKETS} sparsest ticket iterations below the high-error plateau")
     rows = []
     for run in _run_names(tables, spec):
         name = f"{claim} [{_label(tables, run)}]"
@@ -215,17 +272,17 @@ def tickets_beat_random_mask(tables: FigureTables, spec: dict, figure: str = "fi
         if wide.empty or "init_rand" not in wide or not mine:
             rows.append(_na(name, figure, "needs T(theta_init, m_rand) and an IMP-mask ticket", expected))
             continue
-        sparse = wide.dropna(subset=["init_rand", *mine]).tail(SPARSE_TICKETS)
+        sparse, note = _sparse_tickets(tables, run, wide, ["init_rand", *mine])
         if len(sparse) < SPARSE_TICKETS:
-            rows.append(_na(name, figure, f"{len(sparse)} ticket iteration(s) with all variants; "
-                                          f"need {SPARSE_TICKETS}", expected))
+            rows.append(_na(name, figure, f"{len(sparse)} ticket iteration(s) with all variants below the "
+                                          f"high-error plateau; need {SPARSE_TICKETS}{note}", expected))
             continue
         wins = np.ones(len(sparse), dtype=bool)
         for v in mine:
             wins &= (sparse[v] < sparse["init_rand"]).to_numpy()
-        measured = "; ".join(
+        measured = f"{_which(wide.attrs.get('exact', False))}: " + "; ".join(
             f"n = {n:g}: " + ", ".join(f"{v} {_g(sparse.loc[i, v])}" for v in mine) + f" vs init_rand "
-            f"{_g(sparse.loc[i, 'init_rand'])}" for i, n in zip(sparse.index, sparse["n"]))
+            f"{_g(sparse.loc[i, 'init_rand'])}" for i, n in zip(sparse.index, sparse["n"])) + note
         rows.append(_decided(name, figure, measured, expected, bool(wins.all())))
     return rows or [_na(claim, figure, "no runs", expected)]
 
@@ -296,6 +353,39 @@ def scaling_regions_exist(tables: FigureTables, spec: dict, figure: str = "fig2"
     return rows
 
 
+def _dip(fid: pd.DataFrame) -> tuple[dict, bool, str]:
+    """The fidelity minimum of a path, whether it is a dip (DIP_CONTRAST, DIP_SIGMAS) and how it reads."""
+    m = fidelity_minimum(fid)
+    infidelity = 1.0 - _num(fid, "fidelity")
+    typical = float(np.nanmedian(infidelity.clip(lower=0.0)))
+    row = fid.loc[_num(fid, "fidelity").idxmin()]
+    sigma = float(row["fidelity_error"]) if "fidelity_error" in fid and _finite(row["fidelity_error"]) else 0.0
+    depth = 1.0 - m["fidelity_min"]
+    is_dip = depth >= DIP_CONTRAST * typical and depth >= DIP_SIGMAS * sigma and depth > 0
+    words = (f"rho_c = {m['rho_c']:.3g}, F_min = {m['fidelity_min']:.3g} ± {_g(sigma, 2)} (median 1 - F of the "
+             f"path {_g(typical, 2)})")
+    return m, is_dip, words
+
+
+def _drop_onset(fid: pd.DataFrame) -> tuple[dict | None, str]:
+    """The first (densest) neighbour fidelity that falls out of the path so far: 1 - F at least
+    DIP_CONTRAST times the median 1 - F of the denser pairs (MIN_ONSET_BASE of them at least) and
+    DIP_SIGMAS standard errors. After the drop the fidelities scatter far below 1, so the onset, not
+    the global minimum, is where the state starts to change."""
+    fid = fid.sort_values("rho", ascending=False).reset_index(drop=True)
+    F = _num(fid, "fidelity").to_numpy()
+    sigma = _num(fid, "fidelity_error").fillna(0.0).to_numpy() if "fidelity_error" in fid else np.zeros(len(F))
+    for i in range(MIN_ONSET_BASE, len(F)):
+        typical = float(np.nanmedian(np.clip(1.0 - F[:i], 0.0, None)))
+        depth = 1.0 - F[i]
+        if depth > 0 and depth >= DIP_CONTRAST * typical and depth >= DIP_SIGMAS * sigma[i]:
+            row = fid.iloc[i]
+            return ({"rho_c": float(row["rho"]), "fidelity": float(F[i])},
+                    f"drop starts at rho = {float(row['rho']):.3g} (F = {F[i]:.3g} ± {_g(sigma[i], 2)}, "
+                    f"median 1 - F before it {_g(typical, 2)})")
+    return None, "no drop out of the path"
+
+
 def _largest_jump(path: pd.DataFrame) -> tuple[float, float]:
     """(iteration before the largest single-round change, its size) of a path sorted by iteration."""
     path = path.sort_values("iteration")
@@ -312,8 +402,9 @@ SYMBOL = {"mz": "M_z", "mx": "M_x"}
 def fidelity_dip_tfim(tables: FigureTables, spec: dict, figure: str = "fig3") -> list[dict]:
     """At kappa_c the neighbour fidelity dips at rho_c ~ 3-5, where M_z or M_x jumps (Fig. 3)."""
     lo, hi = RHO_C_TFIM_RANGE
-    expected = (f"fidelity minimum F < {FIDELITY_DIP_MAX:g} at {lo:g} <= rho_c <= {hi:g}, and the largest "
-                f"one-round change of M_z or M_x within {JUMP_WINDOW} rounds of it")
+    expected = (f"fidelity minimum at {lo:g} <= rho_c <= {hi:g} with 1 - F_min >= {DIP_CONTRAST:g}x the median "
+                f"1 - F of the path and >= {DIP_SIGMAS:g} standard errors, and the largest one-round change "
+                f"of M_z or M_x within {JUMP_WINDOW} rounds of it")
     rows = []
     for run in _run_names(tables, spec):
         info = _run_info(tables, run)
@@ -329,18 +420,17 @@ def fidelity_dip_tfim(tables: FigureTables, spec: dict, figure: str = "fig3") ->
             rows.append(_na(name, figure, f"the pruning path (rho {fid['rho'].max():.3g} down to "
                                           f"{fid['rho'].min():.3g}) does not span {lo:g} .. {hi:g}", expected))
             continue
-        m = fidelity_minimum(fid)
+        m, is_dip, words = _dip(fid)
         jumps = {}
         for col in ("mz", "mx"):
             path = _path(tables, run, column=col)
             if len(path) >= MIN_PATH_POINTS:
                 jumps[col] = _largest_jump(path)
         near = [c for c, (it, _) in jumps.items() if _finite(it) and abs(it - m["iteration_from"]) <= JUMP_WINDOW]
-        measured = (f"rho_c = {m['rho_c']:.3g}, F_min = {m['fidelity_min']:.3g} (after iteration "
-                    f"{m['iteration_from']}); " +
+        measured = (f"{words} after iteration {m['iteration_from']}; " +
                     ("; ".join(f"largest |Δ{SYMBOL[c]}| = {size:.3g} after iteration {it:g}"
                                for c, (it, size) in jumps.items()) or "no magnetisation data"))
-        ok = lo <= m["rho_c"] <= hi and m["fidelity_min"] < FIDELITY_DIP_MAX and bool(near)
+        ok = lo <= m["rho_c"] <= hi and is_dip and bool(near)
         rows.append(_decided(name, figure, measured, expected, ok))
     return rows or [_na("fidelity dip at rho_c ~ 3-5 (TFIM at κ_c)", figure, "no TFIM runs at κ_c", expected)]
 
@@ -379,8 +469,9 @@ def toric_fidelity_drop(tables: FigureTables, spec: dict, figure: str = "fig4") 
     """Toric code: the widest networks show a fidelity drop near rho_c = 16."""
     lo, hi = TORIC_RHO_C / TORIC_RHO_C_FACTOR, TORIC_RHO_C * TORIC_RHO_C_FACTOR
     claim = f"toric code: fidelity drop near rho_c = {TORIC_RHO_C:g} for the widest networks"
-    expected = (f"for the {WIDEST_COUNT} widest runs: fidelity minimum F < {FIDELITY_DIP_MAX:g} at "
-                f"{lo:.3g} <= rho_c <= {hi:.3g}")
+    expected = (f"for the {WIDEST_COUNT} widest runs: the fidelity drop starts (first pair with 1 - F >= "
+                f"{DIP_CONTRAST:g}x the median 1 - F of the denser pairs and >= {DIP_SIGMAS:g} standard errors) "
+                f"at {lo:.3g} <= rho <= {hi:.3g}")
     runs = [r for r in _toric_runs(tables, spec) if len(_fidelity_rows(tables, r)) >= MIN_PATH_POINTS]
     if not runs:
         return [_na(claim, figure, f"no toric-code run with >= {MIN_PATH_POINTS} fidelity rows", expected)]
@@ -393,10 +484,9 @@ def toric_fidelity_drop(tables: FigureTables, spec: dict, figure: str = "fig4") 
                     f" does not span {lo:.3g} .. {hi:.3g}", expected)]
     parts, ok = [], True
     for run in widest:
-        m = fidelity_minimum(_fidelity_rows(tables, run))
-        ok &= lo <= m["rho_c"] <= hi and m["fidelity_min"] < FIDELITY_DIP_MAX
-        parts.append(f"{_network(tables, run)}: rho_c = {m['rho_c']:.3g}, "
-                     f"F_min = {m['fidelity_min']:.3g}")
+        onset, words = _drop_onset(_fidelity_rows(tables, run))
+        ok &= onset is not None and lo <= onset["rho_c"] <= hi
+        parts.append(f"{_network(tables, run)}: {words}")
     return [_decided(claim, figure, "; ".join(parts), expected, ok)]
 
 

@@ -339,8 +339,12 @@ def _tidy_log_axes(figure) -> None:
             if axis.get_scale() != "log" or not ax.has_data():
                 continue
             lo, hi = sorted(get())
-            if lo > 0 and hi / lo < 15:
+            if lo > 0 and hi / lo < 3:  # a fraction of a decade: evenly spaced ticks
                 axis.set_major_locator(MaxNLocator(nbins=4))
+                axis.set_major_formatter(FuncFormatter(_compact))
+                axis.set_minor_locator(NullLocator())
+            elif lo > 0 and hi / lo < 15:  # about a decade: 1, 2, 3, 5, 7 x 10^k
+                axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0, 7.0)))
                 axis.set_major_formatter(FuncFormatter(_compact))
                 axis.set_minor_locator(NullLocator())
             elif lo > 0 and hi / lo < 150:  # one to two decades: ticks at 1, 2, 5 x 10^k only
@@ -432,6 +436,21 @@ def _spins(tables: FigureTables, run) -> float:
         if len(ratio):
             return float(ratio.iloc[0])
     return float("nan")
+
+
+def _has_exact(rows: pd.DataFrame, column: str) -> bool:
+    """Whether every row carries the exact (enumerated, N <= 16) value of ``column``."""
+    exact = _num(rows, f"exact_{column}")
+    return bool(len(exact)) and bool(np.isfinite(exact).all())
+
+
+def _error_values(rows: pd.DataFrame, column: str, info=None) -> tuple[pd.Series, pd.Series | None]:
+    """Values and error bars of an energy error (eps_rel or delta_e_per_spin): the exact value of each
+    trained network where every row has one (no Monte Carlo noise: at eps ~ 1e-5 the sampled estimate
+    is noise), otherwise the sampled estimate with its Monte Carlo error."""
+    if _has_exact(rows, column):
+        return _num(rows, f"exact_{column}"), None
+    return _num(rows, column), (_eps_err(rows) if column == "eps_rel" else _delta_err(rows, info))
 
 
 def _eps_err(rows: pd.DataFrame) -> pd.Series:
@@ -533,6 +552,10 @@ def _suptitle(figure, headline: str, tables: FigureTables, runs) -> None:
     reference = _reference_summary(tables, runs)
     if reference:
         detail.append(f"reference: {reference}")
+    exact = [r for r in runs if not _history(tables, r).empty and _has_exact(_history(tables, r), "eps_rel")]
+    if exact:
+        detail.append("errors from exact ⟨H⟩ of the trained networks" +
+                      (" (N ≤ 16)" if len(exact) < len(runs) else ""))
     if detail:
         lines.append(" — ".join(detail))
     figure.suptitle("\n".join(lines))
@@ -558,11 +581,11 @@ def _lth_panel(ax, tables, run, x="n", y="eps_rel", note_empty=True) -> bool:
 
     def ys(rows):
         if y == "eps_rel":
-            return _num(rows, "eps_rel")
+            return _error_values(rows, "eps_rel")[0]
         return _num(rows, "variance_per_spin").fillna(_num(rows, "variance") / _N(rows, info))
 
     def errors(rows):
-        return _eps_err(rows) if y == "eps_rel" else None  # the tables carry no error of the variance
+        return _error_values(rows, "eps_rel")[1] if y == "eps_rel" else None  # no error of the variance
 
     drawn = False
     h = _history(tables, run)
@@ -667,6 +690,48 @@ def _fidelity_panel(ax, tables, runs, colors, labels, mark_min=True) -> list[dic
 # ============================================================================================
 # Fig. 1: lottery-ticket test at kappa_c
 # ============================================================================================
+INSET_SIZE = (0.42, 0.40)  # width, height in axes coordinates
+INSET_PAD = 0.03
+INSET_TITLE = 0.06
+
+
+def _inset_in_free_corner(ax, size=INSET_SIZE, pad=INSET_PAD):
+    """An inset in the corner of ``ax`` that covers the fewest data points; if even that corner holds
+    data, the y range is stretched (log axes in log space) until the data clear it."""
+    w, h = size
+    to_axes = ax.transData + ax.transAxes.inverted()
+    ax.get_xlim(), ax.get_ylim()  # settle the autoscaled limits before converting
+    points = [line.get_xydata() for line in ax.get_lines() if len(line.get_xydata())]
+    xy = to_axes.transform(np.vstack(points)) if points else np.empty((0, 2))
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    upper = 1 - h - pad - INSET_TITLE  # room for the inset's title inside the panel
+    corners = {(1 - w - pad, upper): "upper right", (pad, upper): "upper left",
+               (1 - w - pad, pad): "lower right", (pad, pad): "lower left"}
+
+    def inside(x0, y0):
+        return (xy[:, 0] >= x0 - pad) & (xy[:, 0] <= x0 + w + pad) & (xy[:, 1] >= y0 - pad) & (xy[:, 1] <= y0 + h + pad)
+
+    x0, y0 = min(corners, key=lambda c: int(inside(*c).sum()))  # ties: the first (upper right)
+    covered = inside(x0, y0)
+    if covered.any():
+        top = y0 > pad
+        # the covered points must end below (top corner) or above (bottom corner) the inset
+        reach = xy[covered, 1].max() if top else xy[covered, 1].min()
+        target = (y0 - 2 * pad) if top else (y0 + h + 2 * pad)
+        lo, hi = ax.get_ylim()
+        logy = ax.get_yscale() == "log"
+        f = (lambda v: np.log10(v)) if logy else (lambda v: v)
+        g = (lambda v: 10 ** v) if logy else (lambda v: v)
+        a, b = f(lo), f(hi)
+        value = a + reach * (b - a)  # the extreme covered point, in data (log) units
+        if top:   # keep the bottom, move the top so that `value` sits at `target`
+            b = a + (value - a) / max(target, 1e-3)
+        else:     # keep the top, move the bottom
+            a = b - (b - value) / max(1 - target, 1e-3)
+        ax.set_ylim(g(a), g(b))
+    return ax.inset_axes([x0, y0, w, h])
+
+
 def _fig1(tables, spec, options):
     runs = _run_names(tables, spec)
     figure, axes = _panels(len(runs), legend_rows=3)
@@ -679,7 +744,7 @@ def _fig1(tables, spec, options):
         info = _run_info(tables, run)
         _guarded(ax, _lth_panel, tables, run)
         ax.set_title(f"{_letter(k)} {_network_label(info, run)}", loc="left")
-    inset = axes[-1].inset_axes([0.56, 0.56, 0.42, 0.40])
+    inset = _inset_in_free_corner(axes[-1])
     _guarded(inset, _dense_scatter, tables, options, False, True)
     inset.set_xlabel(r"$\sigma^2/N$", fontsize=6, labelpad=1)
     inset.set_ylabel("$E/N$", fontsize=6, labelpad=1)
@@ -688,7 +753,7 @@ def _fig1(tables, spec, options):
     inset.xaxis.get_offset_text().set_fontsize(5)
     inset.yaxis.get_offset_text().set_fontsize(5)
     inset.grid(False)
-    _legend(inset, fontsize=4.5, loc="center right", handlelength=1.2, borderpad=0.2, labelspacing=0.2,
+    _legend(inset, fontsize=4.5, loc="best", handlelength=1.2, borderpad=0.2, labelspacing=0.2,
             markerscale=0.7)
     _figure_legend(figure, axes, ncol=2)
     _suptitle(figure, "Lottery-ticket test: error of pruned networks and of isolated tickets", tables, runs)
@@ -715,8 +780,8 @@ def _delta_curve(ax, tables, run, color, label) -> tuple[np.ndarray, np.ndarray]
     if h.empty:
         return None
     info = _run_info(tables, run)
-    n, d = _num(h, "n"), _num(h, "delta_e_per_spin")
-    if not _series(ax, n, d, _delta_err(h, info), logx=True, logy=True, color=color, marker="o", label=label):
+    n, (d, d_err) = _num(h, "n"), _error_values(h, "delta_e_per_spin", info)
+    if not _series(ax, n, d, d_err, logx=True, logy=True, color=color, marker="o", label=label):
         return None
     keep = np.isfinite(n) & np.isfinite(d) & (n > 0) & (d > 0)
     return n[keep].to_numpy(), d[keep].to_numpy()
@@ -830,7 +895,7 @@ def _fig3(tables, spec, options):
             h = _history(tables, r)
             if not h.empty:
                 info = _run_info(tables, r)
-                drawn |= _series(ax, _num(h, "rho"), _num(h, "delta_e_per_spin"), _delta_err(h, info),
+                drawn |= _series(ax, _num(h, "rho"), *_error_values(h, "delta_e_per_spin", info),
                                  logx=True, logy=True, color=colors[r], marker="o", label=labels[r])
         _logscale(ax)
         ax.set_xlabel(RHO_LABEL)
@@ -1028,7 +1093,7 @@ def _methods_panel(ax, tables, run) -> None:
         h = _history(tables, run, method)
         if h.empty:
             continue
-        drawn |= _styled(ax, method, _num(h, "n"), _num(h, "eps_rel"), _eps_err(h), logx=True, logy=True)
+        drawn |= _styled(ax, method, _num(h, "n"), *_error_values(h, "eps_rel"), logx=True, logy=True)
     _logscale(ax)
     ax.set_xlabel(N_LABEL)
     ax.set_ylabel(EPS_LABEL)
