@@ -83,7 +83,8 @@ def run_of(snakemake):
     from sparse_nqs.plan import Plan
 
     plan = Plan.from_config(snakemake.config)
-    name = snakemake.wildcards.run
+    # the run is a wildcard, or a param of the rules made per run (batched tickets)
+    name = snakemake.wildcards.run if "run" in snakemake.wildcards.keys() else snakemake.params.run
     run = Run(plan.runs[name], Path("results") / "runs" / name)
     reference = read_json(snakemake.input.reference) if "reference" in snakemake.input.keys() else None
     return plan, run, reference

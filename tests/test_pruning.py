@@ -20,7 +20,8 @@ import pytest
 from sparse_nqs import pruning
 from sparse_nqs.checkpoint import load_checkpoint
 from sparse_nqs.config import DEFAULTS, _merge
-from sparse_nqs.experiment import Run, pretrain, prune, ticket_iterations, ticket_variables, train_ticket
+from sparse_nqs.experiment import (Run, pretrain, prune, ticket_iterations, ticket_variables, train_ticket,
+                                   train_tickets)
 from sparse_nqs.models import TFIM
 from sparse_nqs.networks import build_network
 from sparse_nqs.reference import compute_reference
@@ -208,6 +209,44 @@ def test_ticket_construction(pretrained, tmp_path, reference):
     np.testing.assert_array_equal(np.asarray(trained.masks["kernel"]), m_rand)  # the mask stays fixed
     assert row["variant"] == "init_rand" and row["iteration"] == 2 and row["n"] == m_imp.sum()
     assert ticket_iterations(run.settings) == [0, 3]
+
+
+def test_batched_tickets_equal_one_by_one_and_resume(pretrained, tmp_path, reference, monkeypatch):
+    """Tickets trained as one vectorised batch give the rows of tickets trained one by one; a batch
+    interrupted after its first checkpoint resumes from it to the same numbers."""
+    tickets = [("init_imp", 0), ("rand_imp", 0), ("init_rand", 3)]
+    alone = copy_of(pretrained, tmp_path / "alone", pruning={"checkpoint_every": 10})
+    prune(alone, "imp_wr", reference)
+    rows_alone = [train_ticket(alone, v, i, reference) for v, i in tickets]
+
+    batch = copy_of(pretrained, tmp_path / "batch", pruning={"checkpoint_every": 10})
+    prune(batch, "imp_wr", reference)
+    calls = []
+    real = Run.train_batch
+
+    def interrupted(self, vstates, n_steps, first_step):
+        calls.append(first_step)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("simulated interruption after the first checkpoint")
+        return real(self, vstates, n_steps, first_step)
+
+    monkeypatch.setattr(Run, "train_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_tickets(batch, tickets, reference)
+    partial = sorted(p.name for p in batch.path("tickets").glob("*.partial.npz"))
+    assert len(partial) == 3 and calls == [0, 10]
+    monkeypatch.setattr(Run, "train_batch", real)
+    rows_batch = train_tickets(batch, tickets, reference)
+    assert not list(batch.path("tickets").glob("*.partial.npz"))
+    for a, b in zip(rows_alone, rows_batch):
+        assert (a["variant"], a["iteration"], a["n"]) == (b["variant"], b["iteration"], b["n"])
+        for column in ("energy", "variance", "exact_energy", "mx"):
+            assert b[column] == pytest.approx(a[column], rel=1e-8), column
+    logs = [pd.read_csv(r.path("tickets", "init_rand_iter_003_log.csv")) for r in (alone, batch)]
+    np.testing.assert_allclose(logs[1].energy, logs[0].energy, rtol=1e-9)
+    assert list(logs[1].step) == list(range(20))
+    # finished tickets are read back, not retrained
+    assert train_tickets(batch, tickets, reference) == rows_batch
 
 
 # --------------------------------------------------------------------------------------------

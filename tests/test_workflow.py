@@ -127,6 +127,21 @@ def test_smoke_builds_every_target_and_then_has_nothing_to_do(smoke_build):
     print(f"smoke build: {seconds:.0f} s")
 
 
+def test_ffnn_tickets_run_as_one_batched_job(smoke_build):
+    """tickets.batch auto: the FFNN run's three tickets in one job, the run with batch: false one job each.
+    Switching batching off afterwards plans the three single-ticket jobs (another rule made the files),
+    which read the finished checkpoints back instead of training again, and their dependents."""
+    workdir, _ = smoke_build
+    provenance = workdir / "results" / "provenance"
+    assert len(list((provenance / "tickets_ffnn").glob("*.json"))) == 1
+    assert len(list((provenance / "ticket").glob("*toric_alpha1*.json"))) == 3
+    assert not list((provenance / "ticket").glob("*run-ffnn_*.json"))
+    rows = sorted((workdir / "results" / "runs" / "ffnn" / "tickets").glob("*_iter_001.json"))
+    assert len(rows) == 3
+    name = write_config(workdir, "unbatched.yaml", lambda c: c["runs"]["ffnn"]["tickets"].update(batch=False))
+    assert planned_jobs(workdir, name) == {"ticket": 3, "plot_fig1": 1, "plot_fig6": 1, "claims": 1, "all": 1}
+
+
 def test_changing_a_plotting_option_reruns_only_the_plots(smoke_build):
     workdir, _ = smoke_build
     name = write_config(workdir, "plot.yaml", lambda c: c.setdefault("plotting", {}).update(dpi=100))

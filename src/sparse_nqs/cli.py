@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="init_imp = T(theta_init, m_imp), rand_imp = T(theta_rand, m_imp), "
                              "init_rand = T(theta_init, m_rand)")
     ticket.add_argument("--iteration", required=True, type=int, help="IMP-WR iteration of the mask")
+    tickets = experiment_parser("tickets", "train all isolated tickets of a run (config tickets.*); resumes")
+    tickets.add_argument("--batch", choices=("auto", "yes", "no"), default="auto",
+                         help="one vectorised program for all tickets (auto: the config's tickets.batch)")
     return parser
 
 
@@ -173,7 +176,8 @@ def _experiment(args):
 
 
 def run_experiment(args) -> int:
-    from .experiment import fidelity_table, pretrain, prune, train_ticket
+    from .experiment import (batch_tickets, fidelity_table, pretrain, prune, ticket_list, train_ticket,
+                             train_tickets)
     from .vmc import enable_compilation_cache
 
     enable_compilation_cache()
@@ -192,6 +196,13 @@ def run_experiment(args) -> int:
         low = table.loc[table.fidelity.idxmin()]
         print(f"{run.name} {args.method}: {len(table)} pairs, lowest fidelity {low['fidelity']:.4f} at "
               f"rho={low['rho']:.3g} -> {run.directory / args.method / 'fidelity.csv'}")
+    elif args.command == "tickets":
+        batched = {"yes": True, "no": False}.get(args.batch, batch_tickets(run.settings))
+        rows = train_tickets(run, ticket_list(run.settings), reference, batched=batched)
+        for row in rows:
+            print(f"{run.name} ticket {row['variant']} iteration {row['iteration']}: n={row['n']} "
+                  f"eps_rel={row['eps_rel']:.3e}")
+        print(f"{len(rows)} tickets ({'batched' if batched else 'one by one'}) -> {run.directory / 'tickets'}")
     else:
         row = train_ticket(run, args.variant, args.iteration, reference)
         print(f"{run.name} ticket {args.variant} iteration {args.iteration}: n={row['n']} "

@@ -42,7 +42,7 @@ from .evaluation import evaluate
 from .io import derive_seed, write_csv_atomic, write_json_atomic
 from .models import make_model
 from .networks import build_network, count_unmasked, weight_counts
-from .vmc import LOG_COLUMNS, SamplingSettings, chain_arrays, make_vstate, restore_chains, train
+from .vmc import LOG_COLUMNS, SamplingSettings, chain_arrays, make_vstate, restore_chains, train, train_batch
 
 TICKET_VARIANTS = {
     "init_imp": "T(theta_init, m_imp)",
@@ -127,6 +127,10 @@ class Run:
     def train(self, vstate, n_steps: int, first_step: int) -> pd.DataFrame:
         o = self.settings["optimizer"]
         return train(vstate, self.model, n_steps, o["learning_rate"], o["diag_shift"], first_step=first_step)
+
+    def train_batch(self, vstates: list, n_steps: int, first_step: int) -> list[pd.DataFrame]:
+        o = self.settings["optimizer"]
+        return train_batch(vstates, self.model, n_steps, o["learning_rate"], o["diag_shift"], first_step=first_step)
 
     def evaluate(self, variables: dict, reference: dict | None, *labels) -> dict:
         return evaluate(self.model, self.network, variables, reference,
@@ -383,6 +387,17 @@ def ticket_iterations(settings: dict) -> list[int]:
     return list(range(0, int(settings["pruning"]["iterations"]), int(t["every"])))
 
 
+def ticket_list(settings: dict) -> list[tuple[str, int]]:
+    """All isolated tickets of a run: (variant, IMP-WR iteration) pairs."""
+    return [(v, i) for v in settings["tickets"]["variants"] for i in ticket_iterations(settings)]
+
+
+def batch_tickets(settings: dict) -> bool:
+    """``tickets.batch`` resolved: "auto" batches FFNN tickets only (where it was measured to pay)."""
+    batch = settings["tickets"]["batch"]
+    return settings["network"]["kind"] == "ffnn" if batch == "auto" else bool(batch)
+
+
 def ticket_variables(run: Run, variant: str, iteration: int) -> dict:
     """Initial weights and fixed mask of a ticket (SPEC.md section 5)."""
     if variant not in TICKET_VARIANTS:
@@ -403,27 +418,100 @@ def ticket_variables(run: Run, variant: str, iteration: int) -> dict:
     return {"params": params, "masks": masks}
 
 
+class _Ticket:
+    """One isolated ticket being trained: its files, state and (resumed) log."""
+
+    def __init__(self, run: Run, variant: str, iteration: int):
+        self.variant, self.iteration = variant, iteration
+        self.stem = f"{variant}_iter_{iteration:03d}"
+        self.partial = run.path("tickets", f"{self.stem}.partial.npz")
+        self.meta = run.metadata(seeds=run.seeds, variant=variant, iteration=iteration,
+                                 fingerprint=run.fingerprint("ticket"))
+        self.vstate = run.vstate(ticket_variables(run, variant, iteration),
+                                 derive_seed(run.seeds["sampler"], "ticket", variant, iteration))
+        self.done, self.logs = 0, []
+        saved = _try_load(self.partial, self.meta["fingerprint"])
+        if saved is not None:  # an interrupted job: continue from its last checkpoint
+            self.done = int(saved.metadata["step"])
+            self.vstate.parameters = saved.params
+            restore_chains(self.vstate, saved.extra)
+            self.logs.append(_log_frame(saved.extra["log"]))
+
+    def trained(self, log: pd.DataFrame, steps: int, total: int) -> None:
+        """Record ``steps`` more trained steps; a checkpoint unless the ticket is complete."""
+        self.logs.append(log)
+        self.done += steps
+        if self.done < total:
+            save_checkpoint(self.partial, self.vstate.parameters, self.vstate.model_state["masks"],
+                            {**self.meta, "step": self.done},
+                            extra={**chain_arrays(self.vstate), "log": _log_array(self.log)})
+
+    @property
+    def log(self) -> pd.DataFrame:
+        return pd.concat(self.logs, ignore_index=True) if self.logs else pd.DataFrame(columns=LOG_COLUMNS)
+
+    def finish(self, run: Run, reference: dict | None, steps: int, wall_seconds: float) -> dict:
+        """Evaluate and write the ticket's row, log and final checkpoint; drop the partial one."""
+        variables = self.vstate.variables
+        evaluation = run.evaluate(variables, reference, "ticket", self.variant, self.iteration)
+        row = _row(run, evaluation, count_unmasked(variables["masks"]), self.iteration, variant=self.variant,
+                   wall_seconds=wall_seconds)
+        write_csv_atomic(run.path("tickets", f"{self.stem}_log.csv"), self.log)
+        write_json_atomic(run.path("tickets", f"{self.stem}.json"), row)
+        save_checkpoint(run.path("tickets", f"{self.stem}.npz"), variables["params"], variables["masks"],
+                        {**self.meta, "step": steps, "row": row},
+                        extra={**chain_arrays(self.vstate), "log": _log_array(self.log)})
+        self.partial.unlink(missing_ok=True)
+        return row
+
+
+def _ticket_steps(run: Run) -> int:
+    steps = run.settings["tickets"]["steps"]
+    return int(run.pruning["pretrain_steps"] if steps is None else steps)
+
+
+def _finished_ticket(run: Run, variant: str, iteration: int) -> dict | None:
+    done = _try_load(run.path("tickets", f"{variant}_iter_{iteration:03d}.npz"), run.fingerprint("ticket"))
+    return None if done is None else done.metadata["row"]
+
+
 def train_ticket(run: Run, variant: str, iteration: int, reference: dict | None) -> dict:
     """Train one isolated ticket with its mask fixed; returns (and writes) its evaluation row."""
-    stem = f"{variant}_iter_{iteration:03d}"
-    key = run.fingerprint("ticket")
-    done = _try_load(run.path("tickets", f"{stem}.npz"), key)
-    if done is not None:
-        return done.metadata["row"]
-    start = time.perf_counter()
-    variables = ticket_variables(run, variant, iteration)
-    steps = run.settings["tickets"]["steps"]
-    steps = int(run.pruning["pretrain_steps"] if steps is None else steps)
-    vstate = run.vstate(variables, derive_seed(run.seeds["sampler"], "ticket", variant, iteration))
-    meta = run.metadata(seeds=run.seeds, variant=variant, iteration=iteration, fingerprint=key)
-    log = _train_resumable(run, vstate, steps, run.path("tickets", f"{stem}.partial.npz"), meta)
-    variables = vstate.variables
-    evaluation = run.evaluate(variables, reference, "ticket", variant, iteration)
-    row = _row(run, evaluation, count_unmasked(variables["masks"]), iteration, variant=variant,
-               wall_seconds=time.perf_counter() - start)
-    write_csv_atomic(run.path("tickets", f"{stem}_log.csv"), log)
-    write_json_atomic(run.path("tickets", f"{stem}.json"), row)
-    save_checkpoint(run.path("tickets", f"{stem}.npz"), variables["params"], variables["masks"],
-                    {**meta, "step": steps, "row": row}, extra={**chain_arrays(vstate), "log": _log_array(log)})
-    run.path("tickets", f"{stem}.partial.npz").unlink(missing_ok=True)
-    return row
+    return train_tickets(run, [(variant, iteration)], reference, batched=False)[0]
+
+
+def train_tickets(run: Run, tickets: list[tuple[str, int]], reference: dict | None,
+                  batched: bool = True) -> list[dict]:
+    """Train isolated tickets ``[(variant, iteration), ...]`` of one run; returns their rows in order.
+
+    ``batched``: all unfinished tickets advance together as one vectorised program
+    (:func:`sparse_nqs.vmc.train_batch`; same numbers as one by one), in lockstep, with the same
+    checkpoints (every ``checkpoint_every`` steps per ticket) as when trained alone; tickets resumed
+    from different steps form separate batches. Otherwise one after the other. Finished tickets are
+    read back, not retrained. ``wall_seconds`` of a batched ticket is its share of the batch's time.
+    """
+    rows = {key: _finished_ticket(run, *key) for key in tickets}
+    pending = [_Ticket(run, v, i) for (v, i) in tickets if rows[(v, i)] is None]
+    total, every = _ticket_steps(run), int(run.pruning["checkpoint_every"])
+    groups = {}
+    for ticket in pending:  # one batch per resume point (normally one)
+        groups.setdefault(ticket.done, []).append(ticket)
+    if not batched:
+        groups = {i: [t] for i, t in enumerate(pending)}
+    for group in groups.values():
+        start = time.perf_counter()
+        while group[0].done < total:
+            first = group[0].done
+            chunk = min(every, total - first)
+            if len(group) == 1:
+                logs = [run.train(group[0].vstate, chunk, first_step=first)]
+            else:
+                logs = run.train_batch([t.vstate for t in group], chunk, first_step=first)
+            for ticket, log in zip(group, logs):
+                ticket.trained(log, chunk, total)
+        share = (time.perf_counter() - start) / len(group)
+        for ticket in group:
+            t0 = time.perf_counter()
+            rows[(ticket.variant, ticket.iteration)] = ticket.finish(run, reference, total,
+                                                                     share + time.perf_counter() - t0)
+    return [rows[key] for key in tickets]

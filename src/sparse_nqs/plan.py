@@ -26,7 +26,7 @@ import copy
 from dataclasses import dataclass, field
 
 from .config import ConfigError, check_config, resolve_run, run_summary
-from .experiment import TICKET_VARIANTS, phase_settings, ticket_iterations
+from .experiment import TICKET_VARIANTS, batch_tickets, phase_settings, ticket_iterations, ticket_list
 from .pruning import METHODS
 
 FIGURES = ("fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7")
@@ -135,8 +135,11 @@ class Plan:
         return list(self.runs[run]["pruning"]["methods"])
 
     def tickets(self, run: str) -> list[tuple[str, int]]:
-        settings = self.runs[run]
-        return [(v, i) for v in settings["tickets"]["variants"] for i in ticket_iterations(settings)]
+        return ticket_list(self.runs[run])
+
+    def batched_tickets(self, run: str) -> bool:
+        """Whether the tickets of a run are trained in one vectorised job (``tickets.batch``)."""
+        return batch_tickets(self.runs[run]) and len(self.tickets(run)) > 1
 
     def is_toric(self, run: str) -> bool:
         return self.runs[run]["model"]["name"] == "toric"

@@ -241,10 +241,12 @@ def sr_direction(jacobian, energies, diag_shift):
     return solution if n_parameters <= n_samples else O.T @ solution
 
 
-@partial(jax.jit, static_argnames=("logpsi", "machine", "chain_length", "n_discard"))
-def _vmc_sr_step(sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift, *,
-                 logpsi, machine, chain_length, n_discard):
-    """One VMC step as a single compiled program: sample, local energies, SR solve, SGD update.
+STEP_STATIC = ("logpsi", "machine", "chain_length", "n_discard")
+
+
+def _vmc_sr_update(sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift, *,
+                   logpsi, machine, chain_length, n_discard):
+    """One VMC step: sample, local energies, SR solve, SGD update (compiled by the two wrappers below).
 
     The masks are an argument (``model_state``), so a new mask reuses the compiled step.
     """
@@ -265,6 +267,32 @@ def _vmc_sr_step(sampler, operator, params, model_state, sampler_state, learning
     log = jnp.stack([stats.mean.real, stats.error_of_mean, stats.variance, stats.R_hat,
                      sampler_state.n_accepted / sampler_state.n_steps])
     return unravel(flat - learning_rate * delta), sampler_state, log
+
+
+#: one state: a single compiled program per step
+_vmc_sr_step = partial(jax.jit, static_argnames=STEP_STATIC)(_vmc_sr_update)
+
+
+@partial(jax.jit, static_argnames=STEP_STATIC)
+def _vmc_sr_step_batched(sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift,
+                         **static):
+    """Independent states of one architecture (stacked along a leading axis) in one compiled step."""
+    one = partial(_vmc_sr_update, **static)
+    return jax.vmap(one, in_axes=(None, None, 0, 0, 0, None, None))(
+        sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift)
+
+
+def _check_finite(energy: float, variance: float, bound: float, step: int, which: str = "") -> None:
+    if not (np.isfinite(energy) and np.isfinite(variance)):
+        raise TrainingDivergedError(
+            f"training{which} diverged at step {step}: energy {energy}, variance {variance}; "
+            "lower the learning rate or raise the diagonal shift"
+        )
+    if abs(energy) > bound:
+        raise TrainingDivergedError(
+            f"training{which} exploded at step {step}: |E| = {abs(energy):.4g} exceeds twice the "
+            f"operator-norm bound {bound / 2:.4g}; lower the learning rate or raise the diagonal shift"
+        )
 
 
 def train(vstate: nk.vqs.MCState, model, n_steps: int, learning_rate: float, diag_shift: float,
@@ -290,16 +318,48 @@ def train(vstate: nk.vqs.MCState, model, n_steps: int, learning_rate: float, dia
         energy, error, variance, r_hat, acceptance = (float(v) for v in log)
         rows.append({"step": first_step + i, "energy": energy, "energy_error": error, "variance": variance,
                      "r_hat": r_hat, "acceptance": acceptance, "wall_seconds": time.perf_counter() - start})
-        if not (np.isfinite(energy) and np.isfinite(variance)):
-            raise TrainingDivergedError(
-                f"training diverged at step {first_step + i}: energy {energy}, variance {variance}; "
-                "lower the learning rate or raise the diagonal shift"
-            )
-        if abs(energy) > bound:
-            raise TrainingDivergedError(
-                f"training exploded at step {first_step + i}: |E| = {abs(energy):.4g} exceeds twice the "
-                f"operator-norm bound {bound / 2:.4g}; lower the learning rate or raise the diagonal shift"
-            )
+        _check_finite(energy, variance, bound, first_step + i)
     vstate.parameters = params
     vstate.sampler_state = sampler_state
     return pd.DataFrame(rows, columns=LOG_COLUMNS)
+
+
+def train_batch(vstates: list, model, n_steps: int, learning_rate: float, diag_shift: float,
+                first_step: int = 0) -> list[pd.DataFrame]:
+    """:func:`train` for several variational states of one architecture at once, as one vectorised
+    program (``jax.vmap`` of the same step): the same numbers as training them one by one (up to
+    floating-point summation order; a test checks it), with one compilation and one dispatch per
+    step for all of them. Used for the isolated tickets of a run (different masks and initial
+    weights, same network). Returns one log per state; on divergence of any state all are left as
+    they were and :class:`TrainingDivergedError` names it.
+    """
+    if not vstates:
+        return []
+    first = vstates[0]
+    step = partial(_vmc_sr_step_batched, logpsi=first._apply_fun, machine=first._sampler_model,
+                   chain_length=first.chain_length, n_discard=first.n_discard_per_chain)
+    operator = model.hamiltonian.to_jax_operator()
+    learning_rate, diag_shift = jnp.asarray(learning_rate), jnp.asarray(diag_shift)
+
+    def stacked(trees):
+        return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *trees)
+
+    params = stacked([v.parameters for v in vstates])
+    model_state = stacked([v.model_state for v in vstates])
+    sampler_state = stacked([v.sampler_state for v in vstates])
+    bound = 2.0 * energy_bound(model)
+    rows = [[] for _ in vstates]
+    start = time.perf_counter()
+    for i in range(n_steps):
+        params, sampler_state, log = step(first.sampler, operator, params, model_state, sampler_state,
+                                          learning_rate, diag_shift)
+        log = np.asarray(log)
+        wall = time.perf_counter() - start
+        for b, (energy, error, variance, r_hat, acceptance) in enumerate(log):
+            rows[b].append({"step": first_step + i, "energy": energy, "energy_error": error, "variance": variance,
+                            "r_hat": r_hat, "acceptance": acceptance, "wall_seconds": wall})
+            _check_finite(energy, variance, bound, first_step + i, which=f" of state {b} of the batch")
+    for b, v in enumerate(vstates):
+        v.parameters = jax.tree_util.tree_map(lambda leaf, b=b: leaf[b], params)
+        v.sampler_state = jax.tree_util.tree_map(lambda leaf, b=b: leaf[b], sampler_state)
+    return [pd.DataFrame(r, columns=LOG_COLUMNS) for r in rows]

@@ -1,5 +1,10 @@
 # Isolated tickets: the IMP-WR mask of one iteration (or a random mask of the same size) trained
-# alone from theta_init or from a fresh initialisation.
+# alone from theta_init or from a fresh initialisation. Runs with `tickets.batch` (auto: FFNNs) train
+# all their tickets in one job as one vectorised program (same numbers, see sparse_nqs.vmc.train_batch);
+# the others get one job per ticket.
+
+BATCHED_RUNS = [run for run in PLAN.runs if PLAN.batched_tickets(run)]
+SINGLE_TICKET_RUNS = "|".join(run for run in PLAN.runs if run not in BATCHED_RUNS) or "no-runs"
 
 
 rule ticket:
@@ -8,6 +13,8 @@ rule ticket:
         history="results/runs/{run}/imp_wr/history.csv",
     output:
         row="results/runs/{run}/tickets/{variant}_iter_{iteration}.json",
+    wildcard_constraints:
+        run=SINGLE_TICKET_RUNS,
     params:
         settings=lambda wc: PLAN.params(wc.run, "ticket"),
     threads: res("train", "threads")
@@ -21,3 +28,31 @@ rule ticket:
         CONDA_ENV
     script:
         "../../scripts/ticket.py"
+
+
+# one rule per batched run: a rule's outputs are fixed patterns, and each run has its own ticket set
+for batched_run in BATCHED_RUNS:
+
+    rule:
+        name:
+            f"tickets_{batched_run}"
+        input:
+            reference=f"results/references/{PLAN.system(batched_run)}.json",
+            history=f"results/runs/{batched_run}/imp_wr/history.csv",
+        output:
+            rows=[f"results/{PLAN.ticket_file(batched_run, v, i)}" for v, i in PLAN.tickets(batched_run)],
+        params:
+            run=batched_run,
+            settings=PLAN.params(batched_run, "ticket"),
+        threads: res("train", "threads")
+        resources:
+            gpu=res("train", "gpu"),
+            mem_mb=res("train", "mem_mb"),
+            # all tickets of the run in one job
+            runtime=res("train", "runtime") * len(PLAN.tickets(batched_run)),
+        log:
+            f"results/logs/tickets/{batched_run}.log",
+        conda:
+            CONDA_ENV
+        script:
+            "../../scripts/tickets.py"
