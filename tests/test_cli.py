@@ -132,7 +132,8 @@ def test_ticket_without_imp_wr_checkpoints_is_refused(tmp_path, capsys):
     code = main(["ticket", "--config", str(config), "--run", "tiny", "--variant", "init_imp",
                  "--iteration", "0", "--out", str(tmp_path / "run")])
     assert code == 2
-    assert "run IMP-WR first" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "run IMP-WR of this run with the same settings first" in err and "theta_init.npz is missing" in err
     assert not (tmp_path / "run" / "tickets").exists()
 
 

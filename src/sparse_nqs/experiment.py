@@ -175,15 +175,20 @@ def _log_frame(array: np.ndarray) -> pd.DataFrame:
 
 def _try_load(path: Path, fingerprint: str | None = None):
     """A checkpoint, or None when it is absent, unreadable or made with other settings (then redo it)."""
+    return _load_or_reason(path, fingerprint)[0]
+
+
+def _load_or_reason(path: Path, fingerprint: str | None = None):
+    """(checkpoint, "") or (None, why it cannot be used)."""
     if not path.exists():
-        return None
+        return None, f"{path} is missing"
     try:
         checkpoint = load_checkpoint(path)
-    except Exception:  # noqa: BLE001 - any unreadable file means: redo this step
-        return None
+    except Exception as err:  # noqa: BLE001 - any unreadable file means: redo this step
+        return None, f"{path} is unreadable ({type(err).__name__}: {err})"
     if fingerprint is not None and checkpoint.metadata.get("fingerprint") != fingerprint:
-        return None
-    return checkpoint
+        return None, f"{path} was made with other settings"
+    return checkpoint, ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -402,11 +407,12 @@ def ticket_variables(run: Run, variant: str, iteration: int) -> dict:
     """Initial weights and fixed mask of a ticket (SPEC.md section 5)."""
     if variant not in TICKET_VARIANTS:
         raise ExperimentError(f"unknown ticket variant {variant!r}; known: {', '.join(TICKET_VARIANTS)}")
-    init = _try_load(run.path("pretrain", "theta_init.npz"), run.fingerprint("pretrain"))
-    imp = _try_load(_round_path(run, "imp_wr", iteration), run.fingerprint("prune", "imp_wr"))
+    init, why_init = _load_or_reason(run.path("pretrain", "theta_init.npz"), run.fingerprint("pretrain"))
+    imp, why_imp = _load_or_reason(_round_path(run, "imp_wr", iteration), run.fingerprint("prune", "imp_wr"))
     if init is None or imp is None:
-        raise ExperimentError(f"run {run.name}: ticket {variant} at iteration {iteration} needs "
-                              f"pretrain/theta_init.npz and imp_wr/iter_{iteration:03d}.npz; run IMP-WR first")
+        raise ExperimentError(f"run {run.name}: ticket {variant} at iteration {iteration} needs theta_init and "
+                              f"the IMP-WR round {iteration}: " + "; ".join(w for w in (why_init, why_imp) if w) +
+                              " (run IMP-WR of this run with the same settings first)")
     masks = imp.masks
     params = init.params
     if variant == "rand_imp":
