@@ -19,8 +19,9 @@ from pathlib import Path
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO / "src") not in sys.path:
-    sys.path.insert(0, str(REPO / "src"))  # the package, also where it is not pip-installed
+# This workflow's own package first, also where another copy is pip-installed (Snakemake's script
+# preamble appends the main process's sys.path, so "already on the path" is not enough).
+sys.path[:] = [str(REPO / "src")] + [p for p in sys.path if p != str(REPO / "src")]
 
 from sparse_nqs.vmc import enable_compilation_cache  # noqa: E402
 
@@ -48,8 +49,9 @@ def job(snakemake, settings: dict | None = None):
     """Run the body with output to the rule's log, then write the job's provenance record.
 
     The record (results/provenance/<rule>/<output stem>.json) holds the resolved settings, seeds,
-    package versions, git commit, device, host and wall time.
+    package versions and the package directory used, git commit, device, host and wall time.
     """
+    import sparse_nqs
     from sparse_nqs.io import json_safe, package_versions, write_json_atomic
 
     log = Path(snakemake.log[0]) if snakemake.log else None
@@ -65,7 +67,8 @@ def job(snakemake, settings: dict | None = None):
                 "rule": snakemake.rule, "wildcards": dict(snakemake.wildcards.items()),
                 "outputs": [str(o) for o in snakemake.output], "inputs": [str(i) for i in snakemake.input],
                 "params": {k: v for k, v in snakemake.params.items()}, "settings": settings,
-                "versions": package_versions(), "git_commit": git_commit(), "device": device(),
+                "versions": package_versions(), "package": str(Path(sparse_nqs.__file__).parent),
+                "git_commit": git_commit(), "device": device(),
                 "host": socket.gethostname(), "platform": platform.platform(), "wall_seconds": wall,
                 "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
             }

@@ -123,6 +123,8 @@ def test_smoke_builds_every_target_and_then_has_nothing_to_do(smoke_build):
     record = yaml.safe_load(provenance[0].read_text())
     for key in ("settings", "versions", "git_commit", "device", "wall_seconds"):
         assert key in record
+    # the jobs ran this workflow's own package, not another pip-installed copy
+    assert record["package"] == str(workdir / "src" / "sparse_nqs")
     assert planned_jobs(workdir, "workflow/presets/smoke.yaml") == {}
     print(f"smoke build: {seconds:.0f} s")
 
