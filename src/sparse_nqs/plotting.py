@@ -542,7 +542,7 @@ def _reference_values(tables: FigureTables, runs, at_most: int = 3) -> str:
     return ", ".join(f"{v:.6g}" for v in values) if 0 < len(values) <= at_most else ""
 
 
-def _suptitle(figure, headline: str, tables: FigureTables, runs) -> None:
+def _suptitle(figure, headline: str, tables: FigureTables, runs, errors: bool = True) -> None:
     """Headline, then the systems and the reference source."""
     lines = [headline]
     detail = []
@@ -553,11 +553,20 @@ def _suptitle(figure, headline: str, tables: FigureTables, runs) -> None:
     if reference:
         detail.append(f"reference: {reference}")
     exact = [r for r in runs if not _history(tables, r).empty and _has_exact(_history(tables, r), "eps_rel")]
-    if exact:
+    if exact and errors:
         detail.append("errors from exact ⟨H⟩ of the trained networks" +
                       (" (N ≤ 16)" if len(exact) < len(runs) else ""))
-    if detail:
-        lines.append(" — ".join(detail))
+    # the details on as many lines as the figure's width needs (about 13 characters per inch)
+    width = max(40, int(figure.get_figwidth() * 13))
+    line = ""
+    for part in detail:
+        if line and len(line) + 3 + len(part) > width:
+            lines.append(line)
+            line = part
+        else:
+            line = f"{line} — {part}" if line else part
+    if line:
+        lines.append(line)
     figure.suptitle("\n".join(lines))
 
 
@@ -1211,7 +1220,7 @@ def _fig6(tables, spec, options):
     _guarded(axes[-1], dense)
     axes[-1].set_title(f"{_letter(n - 1)} dense networks", loc="left")
     _figure_legend(figure, axes[:-1], ncol=2)
-    _suptitle(figure, "Energy variance per spin of pruned networks and tickets", tables, runs)
+    _suptitle(figure, "Energy variance per spin of pruned networks and tickets", tables, runs, errors=False)
     return figure
 
 
