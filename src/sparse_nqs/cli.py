@@ -197,7 +197,10 @@ def run_experiment(args) -> int:
         print(f"{run.name} {args.method}: {len(table)} pairs, lowest fidelity {low['fidelity']:.4f} at "
               f"rho={low['rho']:.3g} -> {run.directory / args.method / 'fidelity.csv'}")
     elif args.command == "tickets":
-        batched = {"yes": True, "no": False}.get(args.batch, batch_tickets(run.settings))
+        import jax
+
+        on_gpu = jax.default_backend() == "gpu"
+        batched = {"yes": True, "no": False}.get(args.batch, batch_tickets(run.settings, on_gpu))
         rows = train_tickets(run, ticket_list(run.settings), reference, batched=batched)
         for row in rows:
             print(f"{run.name} ticket {row['variant']} iteration {row['iteration']}: n={row['n']} "

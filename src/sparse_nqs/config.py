@@ -40,8 +40,8 @@ DEFAULTS = {
     # isolated tickets at IMP-WR iterations: an explicit list, or every `every`-th from 0
     # (Fig. 1: every 3rd); `steps` null means the pre-training budget j; `variants` empty: no tickets
     # (Fig. 1 and 4(a) runs list init_imp, rand_imp, init_rand). `batch`: train all tickets of a run
-    # in one job as one vectorised program (same numbers); "auto" does so for FFNNs only, where it
-    # pays (2 CPU cores, 4x4: 1.7x for FFNN tickets; convolutions vectorise badly, 0.3-0.5x)
+    # in one job as one vectorised program (same numbers); "auto": FFNN tickets when the training
+    # jobs have a GPU (resources.train.gpu > 0); on CPU separate jobs parallelise as well
     "tickets": {"iterations": None, "every": 3, "steps": None, "variants": [], "batch": "auto"},
     # fidelity_samples: per state, as the authors (SPEC.md section 6)
     "evaluation": {"n_samples": 4096, "fidelity_samples": 2048},

@@ -139,7 +139,8 @@ class Plan:
 
     def batched_tickets(self, run: str) -> bool:
         """Whether the tickets of a run are trained in one vectorised job (``tickets.batch``)."""
-        return batch_tickets(self.runs[run]) and len(self.tickets(run)) > 1
+        on_gpu = float(self.resources["train"]["gpu"]) > 0  # the jobs that train ask for a GPU
+        return batch_tickets(self.runs[run], on_gpu) and len(self.tickets(run)) > 1
 
     def is_toric(self, run: str) -> bool:
         return self.runs[run]["model"]["name"] == "toric"

@@ -1,5 +1,5 @@
 # Isolated tickets: the IMP-WR mask of one iteration (or a random mask of the same size) trained
-# alone from theta_init or from a fresh initialisation. Runs with `tickets.batch` (auto: FFNNs) train
+# alone from theta_init or from a fresh initialisation. Runs with `tickets.batch` (auto: FFNNs on GPUs) train
 # all their tickets in one job as one vectorised program (same numbers, see sparse_nqs.vmc.train_batch);
 # the others get one job per ticket.
 
