@@ -144,3 +144,25 @@ def test_large_system_without_reference_names_the_fix(tmp_path, capsys):
     assert code == 2
     assert "sparse-nqs reference" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_tickets_command_trains_every_ticket_of_a_run_batched(tmp_path, capsys):
+    """`sparse-nqs tickets` trains all tickets of the config in one vectorised batch, and a second call
+    reads them back."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "defaults:\n  model: {L: 3}\n  sampling: {n_samples: 64}\n"
+        "  pruning: {p_r: 0.3, pretrain_steps: 10, steps_per_iteration: 5, iterations: 3}\n"
+        "  evaluation: {n_samples: 128}\n"
+        "  tickets: {iterations: [0, 2], steps: 5, variants: [init_imp, init_rand]}\n"
+        "runs:\n  t: {network: {kind: ffnn, alpha: 1}}\n")
+    common = ["--config", str(config), "--run", "t", "--out", str(tmp_path / "run")]
+    assert main(["prune", "--method", "imp_wr", *common]) == 0
+    assert main(["tickets", *common, "--batch", "yes"]) == 0
+    assert "4 tickets (batched)" in capsys.readouterr().out
+    rows = sorted(p.name for p in (tmp_path / "run" / "tickets").glob("*.json"))
+    assert rows == ["init_imp_iter_000.json", "init_imp_iter_002.json", "init_rand_iter_000.json",
+                    "init_rand_iter_002.json"]
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run" / "tickets").glob("*.npz")}
+    assert main(["tickets", *common]) == 0  # finished: read back, nothing rewritten
+    assert before == {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run" / "tickets").glob("*.npz")}
