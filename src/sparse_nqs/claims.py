@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .analysis import fidelity_minimum, scaling_regions
-from .plotting import (KAPPA_C, TORIC_RHO_C, _finite, _fidelity, _history, _is_toric, _network_label, _num,
-                       _phase_of, _run_info, _run_names, _tickets, prepare_tables)
+from .plotting import (KAPPA_C, TORIC_RHO_C, _finite, _fidelity, _has_exact, _history, _is_toric, _network_label,
+                       _num, _phase_of, _run_info, _run_names, _tickets, prepare_tables)
 from .tables import FigureTables
 
 CLAIM_COLUMNS = ["claim", "figure", "measured", "expected", "status"]
@@ -133,9 +133,8 @@ def _label(tables, run) -> str:
 def _best_values(frame: pd.DataFrame, column: str) -> tuple[pd.Series, bool]:
     """``exact_<column>`` where every row has it (N <= 16: no Monte Carlo noise in the decision),
     otherwise the sampled ``column``; and whether the exact one was taken."""
-    exact = _num(frame, f"exact_{column}")
-    if len(exact) and np.isfinite(exact).all():
-        return exact, True
+    if _has_exact(frame, column):  # the figures' rule (plotting._has_exact), so both show the same numbers
+        return _num(frame, f"exact_{column}"), True
     return _num(frame, column), False
 
 
