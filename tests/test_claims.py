@@ -231,6 +231,18 @@ def test_fidelity_dip_is_relative_to_the_path_and_its_error():
     tables.fidelity = fidelity_rows("L3", n, noisy).assign(fidelity_error=0.001)
     assert statuses(fidelity_dip_tfim(tables, spec("L3"))) == ["fail"]
 
+    # the figure's stars and grey band use the same rule as the claim (analysis.fidelity_dip)
+    import matplotlib.pyplot as plt
+
+    from sparse_nqs.plotting import _fidelity_panel
+    fig, ax = plt.subplots()
+    for error, expected in ((0.005, True), (0.015, False)):  # 0.015: F < 1 - 2 sigma, yet < 3 sigma
+        tables.fidelity = fidelity_rows("L3", n, F).assign(fidelity_error=error)
+        minima = _fidelity_panel(ax, tables, ["L3"], {"L3": "C0"}, {"L3": "L3"})
+        assert [m["dip"] for m in minima] == [expected]
+        assert statuses(fidelity_dip_tfim(tables, spec("L3"))) == ["pass" if expected else "fail"]
+    plt.close(fig)
+
 
 # --------------------------------------------------------------------------------------------
 # toric code

@@ -304,6 +304,39 @@ def test_killed_pruning_run_resumes_to_the_same_numbers(tmp_path):
     assert not list(killed.rglob("*.tmp"))
 
 
+def test_interrupted_pretraining_resumes_from_its_checkpoint_to_the_same_numbers(pretrained, tmp_path,
+                                                                                 reference, monkeypatch):
+    """Pre-training killed after its first checkpoint (step 50 of 150) continues from it: same log,
+    same theta_wr as the uninterrupted fixture run, and the partial checkpoint is gone."""
+    run = tiny_run(tmp_path / "run")
+    calls = []
+    real = Run.train
+
+    def interrupted(self, vstate, n_steps, first_step):
+        calls.append(first_step)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("simulated interruption after the first checkpoint")
+        return real(self, vstate, n_steps, first_step)
+
+    monkeypatch.setattr(Run, "train", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pretrain(run, reference)
+    assert calls == [0, 50] and run.path("pretrain", "partial.npz").exists()
+    assert not run.path("pretrain", "theta_wr.npz").exists()
+    monkeypatch.setattr(Run, "train", real)
+    row = pretrain(run, reference)
+    assert not run.path("pretrain", "partial.npz").exists()
+    whole = tiny_run(pretrained)
+    log, log_whole = (pd.read_csv(r.path("pretrain", "log.csv")) for r in (run, whole))
+    assert list(log.step) == list(range(150))
+    np.testing.assert_allclose(log.energy, log_whole.energy, rtol=1e-10)
+    resumed, uninterrupted = (np.asarray(load_checkpoint(r.path("pretrain", "theta_wr.npz")).params["kernel"])
+                              for r in (run, whole))
+    np.testing.assert_allclose(resumed, uninterrupted, rtol=1e-10, atol=1e-12)
+    assert row["energy"] == pytest.approx(load_checkpoint(whole.path("pretrain", "theta_wr.npz"))
+                                          .metadata["row"]["energy"], rel=1e-10)
+
+
 def test_unreadable_round_is_redone(pretrained, tmp_path, reference):
     run = copy_of(pretrained, tmp_path)
     first = prune(run, "imp_wr", reference)

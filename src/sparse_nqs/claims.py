@@ -23,7 +23,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .analysis import fidelity_minimum, scaling_regions
+from .analysis import DIP_CONTRAST, DIP_SIGMAS, fidelity_dip, fidelity_drop_onset, scaling_regions
 from .plotting import (KAPPA_C, TORIC_RHO_C, _finite, _fidelity, _has_exact, _history, _is_toric, _network_label,
                        _num, _phase_of, _run_info, _run_names, _tickets, prepare_tables)
 from .tables import FigureTables
@@ -60,14 +60,6 @@ APL_SLOPE_MAX = -0.3
 #: the paper's rho_c ~ 3-5 (TFIM at kappa_c), widened by about one pruning step (p_r = 0.12: rho changes
 #: by 1/(1 - 0.12) = 1.14 per round) on either side, since rho_c is read off that grid.
 RHO_C_TFIM_RANGE = (2.5, 6.0)
-#: a fidelity minimum counts as a dip (a change of state) when its infidelity 1 - F is at least this
-#: many times the median infidelity of the path (the typical cost of one pruning round) ...
-DIP_CONTRAST = 5.0
-#: ... and at least this many standard errors of F away from 1 (not Monte Carlo noise). No absolute
-#: threshold on F: the overlap of two product-like states falls like f^N, so the same change of state
-#: gives a shallower dip on a smaller lattice (default scale: F_min = 0.96, 0.93, 0.89 for N = 9, 16,
-#: 25, i.e. the same F^(1/N) = 0.995).
-DIP_SIGMAS = 3.0
 #: the onset of the toric-code fidelity drop is looked for after this many pairs (the baseline)
 MIN_ONSET_BASE = 3
 #: tickets "at high sparsity" leave out ticket iterations where every ticket's error is within this
@@ -353,36 +345,20 @@ def scaling_regions_exist(tables: FigureTables, spec: dict, figure: str = "fig2"
 
 
 def _dip(fid: pd.DataFrame) -> tuple[dict, bool, str]:
-    """The fidelity minimum of a path, whether it is a dip (DIP_CONTRAST, DIP_SIGMAS) and how it reads."""
-    m = fidelity_minimum(fid)
-    infidelity = 1.0 - _num(fid, "fidelity")
-    typical = float(np.nanmedian(infidelity.clip(lower=0.0)))
-    row = fid.loc[_num(fid, "fidelity").idxmin()]
-    sigma = float(row["fidelity_error"]) if "fidelity_error" in fid and _finite(row["fidelity_error"]) else 0.0
-    depth = 1.0 - m["fidelity_min"]
-    is_dip = depth >= DIP_CONTRAST * typical and depth >= DIP_SIGMAS * sigma and depth > 0
-    words = (f"rho_c = {m['rho_c']:.3g}, F_min = {m['fidelity_min']:.3g} ± {_g(sigma, 2)} (median 1 - F of the "
-             f"path {_g(typical, 2)})")
-    return m, is_dip, words
+    """The fidelity minimum of a path, whether it is a dip (analysis.fidelity_dip) and how it reads."""
+    m = fidelity_dip(fid)
+    words = (f"rho_c = {m['rho_c']:.3g}, F_min = {m['fidelity_min']:.3g} ± {_g(m['sigma'], 2)} (median 1 - F "
+             f"of the path {_g(m['typical'], 2)})")
+    return m, m["dip"], words
 
 
 def _drop_onset(fid: pd.DataFrame) -> tuple[dict | None, str]:
-    """The first (densest) neighbour fidelity that falls out of the path so far: 1 - F at least
-    DIP_CONTRAST times the median 1 - F of the denser pairs (MIN_ONSET_BASE of them at least) and
-    DIP_SIGMAS standard errors. After the drop the fidelities scatter far below 1, so the onset, not
-    the global minimum, is where the state starts to change."""
-    fid = fid.sort_values("rho", ascending=False).reset_index(drop=True)
-    F = _num(fid, "fidelity").to_numpy()
-    sigma = _num(fid, "fidelity_error").fillna(0.0).to_numpy() if "fidelity_error" in fid else np.zeros(len(F))
-    for i in range(MIN_ONSET_BASE, len(F)):
-        typical = float(np.nanmedian(np.clip(1.0 - F[:i], 0.0, None)))
-        depth = 1.0 - F[i]
-        if depth > 0 and depth >= DIP_CONTRAST * typical and depth >= DIP_SIGMAS * sigma[i]:
-            row = fid.iloc[i]
-            return ({"rho_c": float(row["rho"]), "fidelity": float(F[i])},
-                    f"drop starts at rho = {float(row['rho']):.3g} (F = {F[i]:.3g} ± {_g(sigma[i], 2)}, "
-                    f"median 1 - F before it {_g(typical, 2)})")
-    return None, "no drop out of the path"
+    """The onset of a fidelity drop (analysis.fidelity_drop_onset) and how it reads."""
+    onset = fidelity_drop_onset(fid, MIN_ONSET_BASE)
+    if onset is None:
+        return None, "no drop out of the path"
+    return onset, (f"drop starts at rho = {onset['rho_c']:.3g} (F = {onset['fidelity']:.3g} ± "
+                   f"{_g(onset['sigma'], 2)}, median 1 - F before it {_g(onset['typical'], 2)})")
 
 
 def _largest_jump(path: pd.DataFrame) -> tuple[float, float]:

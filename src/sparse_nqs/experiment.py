@@ -194,28 +194,48 @@ def _load_or_reason(path: Path, fingerprint: str | None = None):
 # --------------------------------------------------------------------------------------------
 # training with periodic checkpoints (pre-training, tickets)
 # --------------------------------------------------------------------------------------------
-def _train_resumable(run: Run, vstate, n_steps: int, partial: Path, metadata: dict) -> pd.DataFrame:
-    """Train ``n_steps`` steps, saving weights + chains + log to ``partial`` every checkpoint_every steps.
+class _Resumable:
+    """A variational state being trained for a fixed number of steps, checkpointed to ``partial``
+    (weights, chains and log) every ``checkpoint_every`` steps so that an interrupted job resumes
+    where it stopped, with the same numbers. Used by pre-training and by the isolated tickets."""
 
-    If ``partial`` exists (an earlier attempt was interrupted) training continues from it.
-    """
+    def __init__(self, vstate, partial: Path, metadata: dict):
+        self.vstate, self.partial, self.meta = vstate, partial, metadata
+        self.done, self.logs = 0, []
+        saved = _try_load(partial, metadata.get("fingerprint"))
+        if saved is not None:  # an interrupted job: continue from its last checkpoint
+            self.done = int(saved.metadata["step"])
+            vstate.parameters = saved.params
+            restore_chains(vstate, saved.extra)
+            self.logs.append(_log_frame(saved.extra["log"]))
+
+    def trained(self, log: pd.DataFrame, steps: int, total: int) -> None:
+        """Record ``steps`` more trained steps; a checkpoint unless all ``total`` are done."""
+        self.logs.append(log)
+        self.done += steps
+        if self.done < total:
+            save_checkpoint(self.partial, self.vstate.parameters, self.vstate.model_state["masks"],
+                            {**self.meta, "step": self.done},
+                            extra={**chain_arrays(self.vstate), "log": _log_array(self.log)})
+
+    @property
+    def log(self) -> pd.DataFrame:
+        return pd.concat(self.logs, ignore_index=True) if self.logs else pd.DataFrame(columns=LOG_COLUMNS)
+
+
+def _train_to(run: Run, group: list[_Resumable], total: int) -> None:
+    """Train every state of ``group`` (all at the same step) to ``total`` steps, in chunks of
+    ``checkpoint_every``; several states advance together as one vectorised program."""
     every = int(run.pruning["checkpoint_every"])
-    done, logs = 0, []
-    saved = _try_load(partial, metadata.get("fingerprint"))
-    if saved is not None:
-        done = int(saved.metadata["step"])
-        vstate.parameters = saved.params
-        restore_chains(vstate, saved.extra)
-        logs.append(_log_frame(saved.extra["log"]))
-    while done < n_steps:
-        chunk = min(every, n_steps - done)
-        logs.append(run.train(vstate, chunk, first_step=done))
-        done += chunk
-        if done < n_steps:
-            log = pd.concat(logs, ignore_index=True)
-            save_checkpoint(partial, vstate.parameters, vstate.model_state["masks"],
-                            {**metadata, "step": done}, extra={**chain_arrays(vstate), "log": _log_array(log)})
-    return pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)
+    while group and group[0].done < total:
+        first = group[0].done
+        chunk = min(every, total - first)
+        if len(group) == 1:
+            logs = [run.train(group[0].vstate, chunk, first_step=first)]
+        else:
+            logs = run.train_batch([t.vstate for t in group], chunk, first_step=first)
+        for state, log in zip(group, logs):
+            state.trained(log, chunk, total)
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,8 +254,10 @@ def pretrain(run: Run, reference: dict | None) -> dict:
     save_checkpoint(run.path("pretrain", "theta_init.npz"), theta_init["params"], theta_init["masks"],
                     run.metadata(step=0, seeds=seeds, phase="theta_init", fingerprint=key))
     j = int(run.pruning["pretrain_steps"])
-    log = _train_resumable(run, init_state, j, run.path("pretrain", "partial.npz"),
-                           run.metadata(seeds=seeds, phase="pretrain", fingerprint=key))
+    training = _Resumable(init_state, run.path("pretrain", "partial.npz"),
+                          run.metadata(seeds=seeds, phase="pretrain", fingerprint=key))
+    _train_to(run, [training], j)
+    log = training.log
     variables = init_state.variables
     evaluation = run.evaluate(variables, reference, "dense")
     row = _row(run, evaluation, count_unmasked(variables["masks"]), -1, method="dense",
@@ -426,37 +448,17 @@ def ticket_variables(run: Run, variant: str, iteration: int) -> dict:
     return {"params": params, "masks": masks}
 
 
-class _Ticket:
+class _Ticket(_Resumable):
     """One isolated ticket being trained: its files, state and (resumed) log."""
 
     def __init__(self, run: Run, variant: str, iteration: int):
         self.variant, self.iteration = variant, iteration
         self.stem = f"{variant}_iter_{iteration:03d}"
-        self.partial = run.path("tickets", f"{self.stem}.partial.npz")
-        self.meta = run.metadata(seeds=run.seeds, variant=variant, iteration=iteration,
-                                 fingerprint=run.fingerprint("ticket"))
-        self.vstate = run.vstate(ticket_variables(run, variant, iteration),
-                                 derive_seed(run.seeds["sampler"], "ticket", variant, iteration))
-        self.done, self.logs = 0, []
-        saved = _try_load(self.partial, self.meta["fingerprint"])
-        if saved is not None:  # an interrupted job: continue from its last checkpoint
-            self.done = int(saved.metadata["step"])
-            self.vstate.parameters = saved.params
-            restore_chains(self.vstate, saved.extra)
-            self.logs.append(_log_frame(saved.extra["log"]))
-
-    def trained(self, log: pd.DataFrame, steps: int, total: int) -> None:
-        """Record ``steps`` more trained steps; a checkpoint unless the ticket is complete."""
-        self.logs.append(log)
-        self.done += steps
-        if self.done < total:
-            save_checkpoint(self.partial, self.vstate.parameters, self.vstate.model_state["masks"],
-                            {**self.meta, "step": self.done},
-                            extra={**chain_arrays(self.vstate), "log": _log_array(self.log)})
-
-    @property
-    def log(self) -> pd.DataFrame:
-        return pd.concat(self.logs, ignore_index=True) if self.logs else pd.DataFrame(columns=LOG_COLUMNS)
+        vstate = run.vstate(ticket_variables(run, variant, iteration),
+                            derive_seed(run.seeds["sampler"], "ticket", variant, iteration))
+        super().__init__(vstate, run.path("tickets", f"{self.stem}.partial.npz"),
+                         run.metadata(seeds=run.seeds, variant=variant, iteration=iteration,
+                                      fingerprint=run.fingerprint("ticket")))
 
     def finish(self, run: Run, reference: dict | None, steps: int, wall_seconds: float) -> dict:
         """Evaluate and write the ticket's row, log and final checkpoint; drop the partial one."""
@@ -500,7 +502,7 @@ def train_tickets(run: Run, tickets: list[tuple[str, int]], reference: dict | No
     """
     rows = {key: _finished_ticket(run, *key) for key in tickets}
     pending = [_Ticket(run, v, i) for (v, i) in tickets if rows[(v, i)] is None]
-    total, every = _ticket_steps(run), int(run.pruning["checkpoint_every"])
+    total = _ticket_steps(run)
     groups = {}
     for ticket in pending:  # one batch per resume point (normally one)
         groups.setdefault(ticket.done, []).append(ticket)
@@ -508,15 +510,7 @@ def train_tickets(run: Run, tickets: list[tuple[str, int]], reference: dict | No
         groups = {i: [t] for i, t in enumerate(pending)}
     for group in groups.values():
         start = time.perf_counter()
-        while group[0].done < total:
-            first = group[0].done
-            chunk = min(every, total - first)
-            if len(group) == 1:
-                logs = [run.train(group[0].vstate, chunk, first_step=first)]
-            else:
-                logs = run.train_batch([t.vstate for t in group], chunk, first_step=first)
-            for ticket, log in zip(group, logs):
-                ticket.trained(log, chunk, total)
+        _train_to(run, group, total)
         share = (time.perf_counter() - start) / len(group)
         for ticket in group:
             t0 = time.perf_counter()

@@ -40,7 +40,7 @@ from matplotlib.ticker import (FuncFormatter, LogLocator, MaxNLocator, NullForma
                                NullLocator)
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
-from .analysis import fidelity_minimum, scaling_regions  # noqa: E402
+from .analysis import DIP_CONTRAST, DIP_SIGMAS, fidelity_dip, scaling_regions  # noqa: E402
 from .plan import FIGURE_DEFAULTS, PLOTTING_DEFAULTS  # noqa: E402
 from .tables import FigureTables  # noqa: E402
 
@@ -54,8 +54,6 @@ KAPPA_C_RTOL = 1e-3
 TORIC_RHO_C = 16.0
 #: Fig. 4(a): the toric-code lottery-ticket test uses alpha = 8 (SPEC.md 4)
 TORIC_LTH_ALPHA = 8.0
-#: Fig. 3: without an error column, a fidelity minimum counts as a dip when F < 1 - DIP_MIN
-DIP_MIN = 0.01
 #: scaling_regions needs 3 regions x 2 points
 MIN_REGION_POINTS = 6
 #: at most this many points per training-log curve (longer logs are block-averaged)
@@ -678,14 +676,10 @@ def _fidelity_panel(ax, tables, runs, colors, labels, mark_min=True) -> list[dic
                 marker="o", label=labels[run])
         if mark_min and "n" in f and "iteration_from" in f:
             try:
-                m = fidelity_minimum(f)
+                m = fidelity_dip(f)  # the rule the Fig. 3 claim uses
             except (KeyError, ValueError, TypeError):
                 continue
-            row = f.loc[f["fidelity"].idxmin()]
-            error = _num(f.loc[[row.name]], "fidelity_error").iloc[0]
-            # a dip: below 1 by more than twice its error (or by DIP_MIN without an error)
-            dip = m["fidelity_min"] < 1 - (2 * error if _finite(error) and error > 0 else DIP_MIN)
-            minima.append({"run": run, "dip": bool(dip), **m})
+            minima.append({"run": run, **m})
             ax.plot([m["rho_c"]], [m["fidelity_min"]], marker="*", markersize=10, color=colors[run],
                     markeredgecolor="black", markeredgewidth=0.5, linestyle="none", zorder=5)
     _logscale(ax, x=True, y=False)
@@ -1292,7 +1286,8 @@ _CAPTIONS = {
     "fig3": "Finite-size scaling of IMP-WR-pruned FFNNs at kappa_c versus the number of weights per spin "
             "rho = n/N, one colour per lattice size: (a) absolute error per spin, (b) Monte Carlo fidelity "
             "between neighbouring pruned states (plotted at rho of the denser state; stars mark each minimum, "
-            "the grey band the range of the minima that lie significantly below 1, rho_c), (c) longitudinal "
+            "the grey band the range of the minima that are dips, rho_c: 1 - F at least "
+            f"{DIP_CONTRAST:g}x the median 1 - F of the path and {DIP_SIGMAS:g} standard errors), (c) longitudinal "
             "magnetisation M_z and "
             "(d) transverse magnetisation M_x (signed, per spin).",
     "fig4": "Toric code. (a) Lottery-ticket test: relative energy error versus weights per spin rho for the "
