@@ -4,24 +4,31 @@ Paper statistics per step: N_s = 1024 samples, 16 chains, 5 discarded sweeps, SR
 eta = 8e-3, lambda = 1e-4. Compilation is excluded (warm-up steps), the timed steps include
 sampling, local energies, the SR solve and the parameter update.
 
-    python benchmarks/vmc_step.py [--steps 100] [--scaling] [--batch]
+    python benchmarks/vmc_step.py [--steps 100] [--profile] [--scaling] [--batch]
 
 Prints one line per case: ``vmc_step L=4 alpha=1 ms_per_step=12.3``. With ``--scaling`` also the
 planning table: FFNN alpha 1 for L = 4 .. 10, and at L = 6 the same network pruned to a fraction of
 its weights (``vmc_step_scaling L=6 alpha=1 n=324 ms_per_step=...``). With ``--batch`` the
 isolated-ticket throughput: B tickets of one run (4x4 TFIM, the default config's networks and
 N_s = 512) trained one after the other against one vectorised program (``train_batch``), as
-milliseconds per ticket-step and tickets of 400 steps per hour.
+milliseconds per ticket-step and tickets of 400 steps per hour. With ``--profile`` where the time of
+a step goes: each part compiled and timed alone (``vmc_step_profile L=4 alpha=5 part=sr_solve ms=...``),
+and the same Gram matrix and Cholesky factorisation by NumPy/SciPy (OpenBLAS/LAPACK), the float64 floor
+of an exact SR solve on this machine.
 """
 
 import argparse
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+import scipy.linalg
+from jax.flatten_util import ravel_pytree
 
 from sparse_nqs.models import TFIM
 from sparse_nqs.networks import build_network
+from sparse_nqs import vmc
 from sparse_nqs.vmc import SamplingSettings, make_vstate, set_masks, train, train_batch
 
 
@@ -41,6 +48,74 @@ def ms_per_step(L: int, alpha: float, steps: int, warmup: int = 10, keep: float 
     train(vstate, model, steps, 8e-3, 1e-4)
     jax.block_until_ready(vstate.parameters)
     return 1e3 * (time.perf_counter() - start) / steps
+
+
+def _best_ms(function, *args, calls: int = 10, blocks: int = 5) -> float:
+    """Milliseconds per call of ``function(*args)`` (compiled first): the best of ``blocks`` blocks, which
+    on a shared machine is the least disturbed estimate of the cost."""
+    jax.block_until_ready(function(*args))
+    best = float("inf")
+    for _ in range(blocks):
+        start = time.perf_counter()
+        for _ in range(calls):
+            result = function(*args)
+        jax.block_until_ready(result)
+        best = min(best, 1e3 * (time.perf_counter() - start) / calls)
+    return best
+
+
+def step_profile(L: int, alpha: float) -> dict[str, float]:
+    """Milliseconds of each part of one SR step (the parts of ``vmc._vmc_sr_update``), each compiled
+    and timed alone, plus the whole step, the training loop per step, and the BLAS/LAPACK floor."""
+    model = TFIM(L)
+    vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": alpha}), SamplingSettings(),
+                         init_seed=0, sampler_seed=1)
+    train(vstate, model, 3, 8e-3, 1e-4)
+    operator = model.hamiltonian.to_jax_operator()
+    sampler, machine, logpsi = vstate.sampler, vstate._sampler_model, vstate._apply_fun
+    variables, model_state, params = vstate.variables, vstate.model_state, vstate.parameters
+    n_discard, chain_length = vstate.n_discard_per_chain, vstate.chain_length
+
+    @jax.jit
+    def sampling(variables, state):
+        state = sampler.reset(machine, variables, state)
+        _, state = sampler.sample(machine, variables, state=state, chain_length=n_discard)
+        return sampler.sample(machine, variables, state=state, chain_length=chain_length)[0]
+
+    x = sampling(variables, vstate.sampler_state).reshape(-1, model.N)
+    flat, unravel = ravel_pytree(params)
+    energies = jax.jit(lambda v, x: vmc.local_energies(operator, logpsi, v, x))
+    jacobian = jax.jit(lambda f, x: jax.vmap(
+        jax.grad(lambda f, xi: logpsi({"params": unravel(f), **model_state}, xi)), in_axes=(None, 0))(f, x))
+    E, J = energies(variables, x).real, jacobian(flat, x)
+    # the dense matrix of the solve: O^T O (parameters <= samples) or O O^T (the NTK form)
+    O = np.asarray(J - J.mean(axis=0)) / np.sqrt(len(x))
+    parameter_space = O.shape[1] <= O.shape[0]
+    gram_np = (lambda: O.T @ O) if parameter_space else (lambda: O @ O.T)
+    matrix = gram_np() + 1e-4 * np.eye(min(O.shape))
+    O_jax, lower_jax = jnp.asarray(O), jnp.asarray(np.tril(matrix))
+    gram_jax = jax.jit(lambda O: vmc._gram_lower(O, columns=parameter_space))
+    cholesky_jax = jax.jit(lambda a: jax.lax.linalg.cholesky(a, symmetrize_input=False))
+
+    step = jax.jit(lambda p, s: vmc._vmc_sr_step(sampler, operator, p, model_state, s, 8e-3, 1e-4, logpsi=logpsi,
+                                                 machine=machine, chain_length=chain_length, n_discard=n_discard))
+    loop_steps = 20
+    with vmc._blas_threads():  # the BLAS thread limit of training
+        parts = {
+            "sampling": _best_ms(sampling, variables, vstate.sampler_state),
+            "local_energies": _best_ms(energies, variables, x),
+            "per_sample_gradients": _best_ms(jacobian, flat, x),
+            "sr_solve": _best_ms(jax.jit(vmc.sr_direction), J, E, 1e-4),
+            "sr_gram_matrix": _best_ms(gram_jax, O_jax),
+            "sr_cholesky": _best_ms(cholesky_jax, lower_jax),
+            "whole_step": _best_ms(step, params, vstate.sampler_state),
+            "train_loop_per_step": _best_ms(lambda: train(vstate, model, loop_steps, 8e-3, 1e-4), calls=1,
+                                            blocks=3) / loop_steps,
+            "floor_gram_openblas": _best_ms(gram_np),
+            "floor_cholesky_lapack": _best_ms(lambda: scipy.linalg.cholesky(matrix, lower=True)),
+        }
+    parts["solve_size"] = float(min(O.shape))
+    return parts
 
 
 def _ticket_states(model, network: dict, sampling, count: int):
@@ -83,6 +158,7 @@ BATCH_NETWORKS = {
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--profile", action="store_true", help="also where the time of a step goes")
     parser.add_argument("--scaling", action="store_true", help="also seconds per step against N and n")
     parser.add_argument("--batch", action="store_true", help="also batched against one-by-one ticket training")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[3, 6, 12])
@@ -92,6 +168,12 @@ def main():
         cases.append((10, 5))
     for L, alpha in cases:
         print(f"vmc_step L={L} alpha={alpha:g} ms_per_step={ms_per_step(L, alpha, args.steps):.1f}", flush=True)
+    if args.profile:
+        for L, alpha in cases:
+            parts = step_profile(L, alpha)
+            size = int(parts.pop("solve_size"))
+            for part, ms in parts.items():
+                print(f"vmc_step_profile L={L} alpha={alpha:g} solve_size={size} part={part} ms={ms:.2f}", flush=True)
     if args.scaling:
         steps = max(10, args.steps // 5)
         for L in range(4, 11):

@@ -99,6 +99,23 @@ def test_compiled_step_equals_netket_vmc_sr_driver():
             np.testing.assert_allclose(ours_delta, theirs_delta, rtol=1e-7, atol=1e-12 * np.abs(theirs_delta).max())
 
 
+@pytest.mark.parametrize("n_samples, n_parameters", [(1024, 600), (512, 800), (256, 300), (96, 40), (600, 1030)],
+                         ids=["parameter-space-blocks", "ntk-blocks", "ntk-plain", "parameter-space-plain",
+                              "ntk-not-divisible"])
+def test_sr_direction_is_the_exact_regularised_solve(n_samples, n_parameters):
+    """sr_direction (lower-triangle Gram, blocked from 512 on, NTK form for N_p > N_s) against the
+    textbook update (S + lambda I)^-1 grad E with the full P x P matrix S, solved by NumPy."""
+    rng = np.random.default_rng(n_samples + n_parameters)
+    jacobian = rng.normal(0.3, 1.0, (n_samples, n_parameters)) * rng.uniform(0.1, 2.0, n_parameters)
+    energies = rng.normal(-5.0, 0.7, n_samples)
+    diag_shift = 1e-3
+    O = (jacobian - jacobian.mean(axis=0)) / np.sqrt(n_samples)
+    grad = O.T @ (2.0 * (energies - energies.mean()) / np.sqrt(n_samples))
+    expected = np.linalg.solve(O.T @ O + diag_shift * np.eye(n_parameters), grad)
+    ours = np.asarray(jax.jit(vmc.sr_direction)(jnp.asarray(jacobian), jnp.asarray(energies), diag_shift))
+    np.testing.assert_allclose(ours, expected, rtol=1e-8, atol=1e-10 * np.abs(expected).max())
+
+
 def test_masked_weight_does_not_move_during_training():
     model = TFIM(3)
     vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": 1}), SamplingSettings(), 0, 1)
