@@ -116,6 +116,23 @@ def test_sr_direction_is_the_exact_regularised_solve(n_samples, n_parameters):
     np.testing.assert_allclose(ours, expected, rtol=1e-8, atol=1e-10 * np.abs(expected).max())
 
 
+def test_blas_threads_are_limited_while_training_on_cpu(monkeypatch):
+    """OpenBLAS's threads would compete with XLA's for the cores (SR's Cholesky is a LAPACK call):
+    one BLAS thread inside training by default, no limit when asked."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    assert jax.default_backend() == "cpu" and blas_threads()
+    with vmc._blas_threads():
+        assert blas_threads() == {1}
+    monkeypatch.setenv("SPARSE_NQS_BLAS_THREADS", "none")
+    before = blas_threads()
+    with vmc._blas_threads():
+        assert blas_threads() == before
+
+
 def test_masked_weight_does_not_move_during_training():
     model = TFIM(3)
     vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": 1}), SamplingSettings(), 0, 1)

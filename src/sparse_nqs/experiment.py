@@ -421,7 +421,7 @@ def ticket_list(settings: dict) -> list[tuple[str, int]]:
 
 def batch_tickets(settings: dict, on_gpu: bool) -> bool:
     """``tickets.batch`` resolved. "auto" batches FFNN tickets on a GPU only: on CPU cores separate
-    jobs run in parallel as fast as one vectorised job (measured 1.05-1.3x per ticket-step on 2 cores),
+    jobs run in parallel as fast as one vectorised job (measured 0.92-1.03x per ticket-step on 2 cores),
     and vmapped convolutions with a kernel per ticket run 2x slower (grouped convolutions)."""
     batch = settings["tickets"]["batch"]
     return (on_gpu and settings["network"]["kind"] == "ffnn") if batch == "auto" else bool(batch)
