@@ -131,6 +131,10 @@ def test_blas_threads_are_limited_while_training_on_cpu(monkeypatch):
     before = blas_threads()
     with vmc._blas_threads():
         assert blas_threads() == before
+    monkeypatch.setenv("SPARSE_NQS_BLAS_THREADS", "two")
+    with pytest.raises(ValueError, match="SPARSE_NQS_BLAS_THREADS"):
+        with vmc._blas_threads():
+            pass
 
 
 def test_masked_weight_does_not_move_during_training():

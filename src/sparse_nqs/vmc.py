@@ -275,6 +275,8 @@ def _blas_threads():
     ``SPARSE_NQS_BLAS_THREADS`` overrides the limit (default 1; "none": no limit).
     """
     setting = os.environ.get("SPARSE_NQS_BLAS_THREADS", "1").strip().lower()
+    if setting not in ("none", "") and not (setting.isdigit() and int(setting) > 0):
+        raise ValueError(f"SPARSE_NQS_BLAS_THREADS must be a positive number of threads or 'none', got {setting!r}")
     limit = None if setting in ("none", "") or jax.default_backend() != "cpu" else int(setting)
     with threadpool_limits(limits=limit, user_api="blas"):
         yield
