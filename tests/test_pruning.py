@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import jax
 import numpy as np
@@ -65,6 +66,27 @@ def copy_of(pretrained, tmp_path, **overrides) -> Run:
 
 # --------------------------------------------------------------------------------------------
 # primitives
+@contextmanager
+def interrupted_after_first_checkpoint(monkeypatch, method: str):
+    """``Run.<method>`` (train or train_batch) raises KeyboardInterrupt on its second call, i.e. after
+    the first checkpoint was written; the body must be interrupted. Yields the first_step of each call."""
+    calls = []
+    real = getattr(Run, method)
+
+    def interrupted(self, states, n_steps, first_step):
+        calls.append(first_step)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("simulated interruption after the first checkpoint")
+        return real(self, states, n_steps, first_step)
+
+    monkeypatch.setattr(Run, method, interrupted)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            yield calls
+    finally:
+        monkeypatch.setattr(Run, method, real)
+
+
 # --------------------------------------------------------------------------------------------
 def test_magnitude_pruning_removes_the_smallest_surviving_weights_with_deterministic_ties():
     w = np.array([[0.5, -0.1, 0.3], [0.1, 0.9, -0.2]])
@@ -221,21 +243,10 @@ def test_batched_tickets_equal_one_by_one_and_resume(pretrained, tmp_path, refer
 
     batch = copy_of(pretrained, tmp_path / "batch", pruning={"checkpoint_every": 10})
     prune(batch, "imp_wr", reference)
-    calls = []
-    real = Run.train_batch
-
-    def interrupted(self, vstates, n_steps, first_step):
-        calls.append(first_step)
-        if len(calls) == 2:
-            raise KeyboardInterrupt("simulated interruption after the first checkpoint")
-        return real(self, vstates, n_steps, first_step)
-
-    monkeypatch.setattr(Run, "train_batch", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with interrupted_after_first_checkpoint(monkeypatch, "train_batch") as calls:
         train_tickets(batch, tickets, reference)
     partial = sorted(p.name for p in batch.path("tickets").glob("*.partial.npz"))
     assert len(partial) == 3 and calls == [0, 10]
-    monkeypatch.setattr(Run, "train_batch", real)
     rows_batch = train_tickets(batch, tickets, reference)
     assert not list(batch.path("tickets").glob("*.partial.npz"))
     for a, b in zip(rows_alone, rows_batch):
@@ -309,21 +320,10 @@ def test_interrupted_pretraining_resumes_from_its_checkpoint_to_the_same_numbers
     """Pre-training killed after its first checkpoint (step 50 of 150) continues from it: same log,
     same theta_wr as the uninterrupted fixture run, and the partial checkpoint is gone."""
     run = tiny_run(tmp_path / "run")
-    calls = []
-    real = Run.train
-
-    def interrupted(self, vstate, n_steps, first_step):
-        calls.append(first_step)
-        if len(calls) == 2:
-            raise KeyboardInterrupt("simulated interruption after the first checkpoint")
-        return real(self, vstate, n_steps, first_step)
-
-    monkeypatch.setattr(Run, "train", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with interrupted_after_first_checkpoint(monkeypatch, "train") as calls:
         pretrain(run, reference)
     assert calls == [0, 50] and run.path("pretrain", "partial.npz").exists()
     assert not run.path("pretrain", "theta_wr.npz").exists()
-    monkeypatch.setattr(Run, "train", real)
     row = pretrain(run, reference)
     assert not run.path("pretrain", "partial.npz").exists()
     whole = tiny_run(pretrained)
