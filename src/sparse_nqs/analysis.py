@@ -129,7 +129,7 @@ def fidelity_dip(table: pd.DataFrame) -> dict:
     fidelity = pd.to_numeric(table["fidelity"], errors="coerce")
     minimum = fidelity_minimum(table)
     typical = float(np.nanmedian(np.clip(1.0 - fidelity.to_numpy(dtype=float), 0.0, None)))
-    sigma = float(_error_column(table)[table.index.get_loc(fidelity.idxmin())])
+    sigma = float(_error_column(table)[int(np.nanargmin(fidelity.to_numpy(dtype=float)))])  # row of F_min
     depth = 1.0 - minimum["fidelity_min"]
     return {**minimum, "dip": is_fidelity_dip(depth, typical, sigma), "typical": typical, "sigma": sigma}
 

@@ -226,7 +226,7 @@ def local_energies(operator, logpsi, variables, x):
 
 #: the SR Gram matrix is built from GRAM_BLOCKS x GRAM_BLOCKS blocks when its side is at least
 #: GRAM_BLOCK_MIN: only the lower block triangle is computed (10 of 16 products), which is all the
-#: Cholesky factorisation reads. Measured (2 cores, float64, 1024 x 1280): 26.5 ms -> 19 ms.
+#: Cholesky factorisation reads. Measured (2 cores, float64, 1024 x 1280): 26.5 ms -> 17.6-19 ms.
 GRAM_BLOCKS = 4
 GRAM_BLOCK_MIN = 512
 
