@@ -5,10 +5,11 @@
 #   snakemake --cores all fig3            one figure
 #   snakemake --profile workflow/profiles/slurm --configfile workflow/presets/paper.yaml
 #
-# The config is checked (JSON schema, then the physics: model, network, pruning schedule) before
-# any job runs; a bad key stops here with its name.
+# The config is checked before any job runs, when workflow/rules/common.smk builds the plan:
+# sparse_nqs.config.check_config (its JSON schema, then the physics), the same check as the
+# sparse-nqs command line's. A bad key stops there with its name.
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -18,10 +19,6 @@ min_version("9.0")
 if not workflow.overwrite_configfiles:
 
     configfile: "config.yaml"
-
-
-
-validate(config, "workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/common.smk"

@@ -133,7 +133,7 @@ def test_ticket_without_imp_wr_checkpoints_is_refused(tmp_path, capsys):
                  "--iteration", "0", "--out", str(tmp_path / "run")])
     assert code == 2
     err = capsys.readouterr().err
-    assert "run IMP-WR of this run with the same settings first" in err and "theta_init.npz is missing" in err
+    assert "sparse-nqs prune --config CONFIG --run tiny --method imp_wr" in err and "theta_init.npz is missing" in err
     assert not (tmp_path / "run" / "tickets").exists()
 
 
@@ -166,3 +166,35 @@ def test_tickets_command_trains_every_ticket_of_a_run_batched(tmp_path, capsys):
     before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run" / "tickets").glob("*.npz")}
     assert main(["tickets", *common]) == 0  # finished: read back, nothing rewritten
     assert before == {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run" / "tickets").glob("*.npz")}
+
+
+@pytest.mark.parametrize("command, out, reason", [
+    ("pretrain", "a-file/run", "Not a directory"),
+    ("pretrain", "a-file", "it is a file, not a directory"),
+    ("reference", "a-file/ref.json", "it is a file, not a directory"),
+    ("reference", ".", "is a directory; give a file name"),
+    ("reference-state", "a-file/sub/state.npz", "Not a directory"),
+])
+def test_unwritable_out_is_refused_before_any_work(tmp_path, capsys, monkeypatch, command, out, reason):
+    """An --out that cannot be written stops the command up front (exit 2), not after the work."""
+    import sparse_nqs.experiment
+    import sparse_nqs.reference
+
+    def started(*args, **kwargs):
+        raise AssertionError("work started although --out cannot be written")
+
+    monkeypatch.setattr(sparse_nqs.reference, "compute_reference", started)
+    monkeypatch.setattr(sparse_nqs.experiment, "pretrain", started)
+    (tmp_path / "a-file").write_text("not a directory\n")
+    config = tmp_path / "config.yaml"
+    config.write_text("runs:\n  tiny: {model: {L: 2}, network: {kind: ffnn, alpha: 1}}\n")
+    before = sorted(tmp_path.rglob("*"))
+    target = str(tmp_path / out)
+    args = {"pretrain": ["pretrain", "--config", str(config), "--run", "tiny", "--out", target],
+            "reference": ["reference", "--model", "tfim", "--L", "2", "--out", target],
+            "reference-state": ["reference", "--model", "tfim", "--L", "2", "--out", str(tmp_path / "ref.json"),
+                                "--state-out", target]}[command]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sparse-nqs: error: --") and err.count("\n") == 1 and reason in err
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written, no probe left behind

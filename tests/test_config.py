@@ -1,12 +1,22 @@
-"""Config resolution, the count rule and ``sparse-nqs info``."""
+"""Config resolution and checking (one check for the command line and the workflow), the count
+rule and ``sparse-nqs info``."""
 
+import copy
 import json
+import tomllib
+from pathlib import Path
 
 import pytest
+import yaml
 
+import sparse_nqs
 from sparse_nqs.cli import main
-from sparse_nqs.config import ConfigError, load_config, resolve_run, run_summary
+from sparse_nqs.config import (DEFAULTS, SCHEMA_FILE, TOP_LEVEL_KEYS, ConfigError, check_config, load_config,
+                               resolve_run, run_summary)
+from sparse_nqs.plan import FIGURE_DEFAULTS, FIGURES, PLOTTING_DEFAULTS, REFERENCE_DEFAULTS, RESOURCE_DEFAULTS, Plan
 from sparse_nqs.pruning import PruningScheduleError, max_iterations, prune_count, remaining_weight_sequence
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PAPER_LIKE = """
 defaults:
@@ -77,10 +87,10 @@ def test_info_of_one_run(config_file, capsys):
     [
         ("runs: {a: {modle: {L: 3}}}", "runs.a.modle"),
         ("runs: {a: {pruning: {pr: 0.1}}}", "runs.a.pruning.pr"),
-        ("runs: {a: {pruning: {p_r: 1.5}}}", "p_r must lie in (0, 1)"),
+        ("runs: {a: {pruning: {p_r: 1.5}}}", "runs.a.pruning.p_r': 1.5 is greater than or equal to the maximum of 1"),
         ("runs: {a: {pruning: {iterations: 500}}}", "exhaust"),
         ("runs: {a: {network: {kind: transformer}}}", "network.kind"),
-        ("runs: {a: {model: {name: heisenberg}}}", "unknown model"),
+        ("runs: {a: {model: {name: heisenberg}}}", "runs.a.model.name': 'heisenberg' is not one of"),
         ("extra: 1\nruns: {a: {}}", "top-level"),
     ],
 )
@@ -94,3 +104,165 @@ def test_bad_configs_name_the_key(tmp_path, capsys, text, fragment):
     with pytest.raises(ConfigError):
         config = load_config(path)
         run_summary(resolve_run(config, "a"))
+
+
+# ---------------------------------------------------------------------------------------------
+# one check for every entry point: sparse_nqs.config.check_config
+# ---------------------------------------------------------------------------------------------
+TINY = {
+    "defaults": {"model": {"L": 2}, "sampling": {"n_samples": 32},
+                 "pruning": {"p_r": 0.3, "iterations": 2, "pretrain_steps": 4, "steps_per_iteration": 2,
+                             "checkpoint_every": 2},
+                 "evaluation": {"n_samples": 32, "fidelity_samples": 32}},
+    "runs": {"tiny": {"network": {"kind": "ffnn", "alpha": 1}},
+             "toric": {"model": {"name": "toric", "L": 2}, "network": {"kind": "ffnn", "alpha": 1}}},
+}
+
+
+def tiny(edit=None) -> dict:
+    config = copy.deepcopy(TINY)
+    if edit:
+        edit(config)
+    return config
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Training or a reference computation fails the test: a refused request must not start them."""
+    import sparse_nqs.experiment
+    import sparse_nqs.reference
+
+    def started(*args, **kwargs):
+        raise AssertionError("work started although the request should have been refused")
+
+    for module, name in [(sparse_nqs.experiment, "pretrain"), (sparse_nqs.experiment, "prune"),
+                         (sparse_nqs.reference, "compute_reference")]:
+        monkeypatch.setattr(module, name, started)
+
+
+def cli_error(tmp_path, capsys, config: dict, command="pretrain") -> str:
+    """The one-line error of ``sparse-nqs <command>`` on ``config`` (exit status 2, nothing written)."""
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    out = tmp_path / "run"
+    args = ["info"] if command == "info" else [command, "--run", "tiny", "--out", str(out)]
+    assert main([args[0], "--config", str(path), *args[1:]]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sparse-nqs: error:") and err.count("\n") == 1
+    assert not out.exists()
+    return err
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["defaults"].update(optimizer={"learning_rate": -0.1}),
+     "config key 'defaults.optimizer.learning_rate': -0.1 is less than or equal to the minimum of 0"),
+    (lambda c: c["runs"]["tiny"].update(pruning={"pretrain_steps": -5}),
+     "config key 'runs.tiny.pruning.pretrain_steps': -5 is less than the minimum of 0"),
+    (lambda c: c["defaults"]["pruning"].update(checkpoint_every=0),  # looped forever
+     "config key 'defaults.pruning.checkpoint_every': 0 is less than the minimum of 1"),
+    (lambda c: c["runs"]["tiny"].update(optimizer={"learning_rate": float("nan")}),
+     "config key 'runs.tiny.optimizer.learning_rate': nan is not of type 'number'"),
+    (lambda c: c["runs"]["tiny"].update(model={"L": 2.0}), "config key 'runs.tiny.model.L': 2.0 is not of type 'integer'"),
+], ids=["negative-learning-rate", "negative-steps", "checkpoint-every-0", "nan", "float-L"])
+def test_command_line_refuses_bad_values_before_any_work(tmp_path, capsys, no_work, edit, message):
+    assert message in cli_error(tmp_path, capsys, tiny(edit))
+
+
+def test_a_bad_value_inside_a_run_is_named_by_its_key(tmp_path, capsys):
+    config = tiny(lambda c: c["runs"]["tiny"].update(optimizer={"learning_rate": -1}))
+    with pytest.raises(ConfigError) as refused:
+        Plan.from_config(config)
+    message = str(refused.value)
+    assert message == "config key 'runs.tiny.optimizer.learning_rate': -1 is less than or equal to the minimum of 0"
+    assert message in cli_error(tmp_path, capsys, config, "info")
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda c: c["defaults"].update(sampling={"n_samples": 100, "n_chains": 16}),
+     "runs.tiny: sampling.n_samples must be a positive multiple of sampling.n_chains (n_samples = 100, n_chains = 16)"),
+    (lambda c: c["runs"]["tiny"].update(sampling={"proposal": "local+star"}),
+     "runs.tiny: sampling.proposal 'local+star' needs the toric code"),
+    (lambda c: c["runs"]["tiny"].update(tickets={"variants": ["init_imp"], "iterations": [2]}),
+     "runs.tiny.tickets.iterations: 2 is not an IMP-WR iteration (0 .. 1)"),
+    (lambda c: c["runs"]["tiny"].update(pruning={"iterations": 0}), "runs.tiny.pruning.iterations: 0 rounds"),
+    (lambda c: c["runs"]["tiny"].update(pruning={"p_r": 0.5, "iterations": 40}), "runs.tiny.pruning: 40 pruning iterations"),
+    (lambda c: c.update(references={"method": "dmrg"}), "config key 'references.method': 'dmrg' cannot serve run toric"),
+    (lambda c: c.update(references={"method": "analytic"}),
+     "'analytic' cannot serve run tiny (N = 4): no closed-form ground state for the tfim; use references.method ed"),
+    (lambda c: c.update(figures={"fig2": {"runs": ["tiny", "nonexistent"]}}), "figures.fig2: no run named 'nonexistent'"),
+    (lambda c: c.update(figures={"fig1": {"reference": {"kind": "nqs"}}}), "figures.fig1.reference: kind 'nqs' needs"),
+    (lambda c: c.update(figures={"fig4": {"weights_run": "tiny"}}), "figures.fig4.weights_run: run 'tiny' must be a toric"),
+    (lambda c: c.update(figures={"fig4": {"runs": ["toric"], "weights_iteration": 2}}),
+     "figures.fig4.weights_iteration: 2 is not an IMP-WR iteration of run toric (0 .. 1)"),
+], ids=["samples-per-chain", "proposal", "ticket-iteration", "no-rounds", "schedule", "dmrg-toric", "analytic-tfim",
+        "figure-run", "nqs-reference", "weights-run", "weights-iteration"])
+def test_what_would_fail_in_a_job_is_refused_by_plan_and_command_line_alike(tmp_path, capsys, edit, fragment):
+    config = tiny(edit)
+    with pytest.raises(ConfigError) as refused:
+        Plan.from_config(config)
+    assert fragment in str(refused.value)
+    assert str(refused.value) in cli_error(tmp_path, capsys, config, "info")
+
+
+def test_samples_per_chain_stop_pretrain_before_any_work(tmp_path, capsys, no_work):
+    err = cli_error(tmp_path, capsys, tiny(lambda c: c["defaults"].update(sampling={"n_samples": 100, "n_chains": 16})))
+    assert "sampling.n_samples" in err and "sampling.n_chains" in err
+
+
+def preset_configs():
+    """The configs the README runs: config.yaml, each preset, and paper.yaml + reference-code.yaml
+    merged as Snakemake merges several --configfile (nested mappings updated key by key)."""
+    from snakemake.utils import update_config
+
+    def merged(*names):
+        config = {}
+        for name in names:
+            update_config(config, yaml.safe_load((ROOT / name).read_text()))
+        return config
+
+    presets = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "workflow" / "presets").glob("*.yaml"))
+    combos = [("config.yaml",)] + [(p,) for p in presets if "reference-code" not in p]
+    combos += [("workflow/presets/paper.yaml", "workflow/presets/reference-code.yaml")]
+    return {"+".join(names): merged(*names) for names in combos}
+
+
+@pytest.mark.parametrize("name", sorted(preset_configs()))
+def test_every_preset_passes_the_check(name):
+    config = preset_configs()[name]
+    assert check_config(config) is config
+    assert Plan.from_config(config).runs
+
+
+def test_the_schema_ships_with_the_package_and_names_the_keys_of_the_defaults():
+    assert SCHEMA_FILE.parent == Path(sparse_nqs.__file__).parent
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert SCHEMA_FILE.name in package_data["sparse_nqs"]
+    assert not (ROOT / "workflow" / "schemas").exists(), "one schema: the package's"
+
+    from sparse_nqs.experiment import TICKET_VARIANTS
+    from sparse_nqs.networks import NETWORK_DEFAULTS
+    from sparse_nqs.pruning import METHODS
+    from sparse_nqs.vmc import PROPOSALS
+
+    schema = yaml.safe_load(SCHEMA_FILE.read_text())
+    run = schema["$defs"]["run_settings"]["properties"]
+
+    def keys(node):
+        return set(node["properties"])
+
+    assert set(run) == set(DEFAULTS)
+    for section, defaults in DEFAULTS.items():
+        if section != "network":
+            assert keys(run[section]) == set(defaults), section
+    assert keys(run["network"]) == {"kind"}.union(*map(set, NETWORK_DEFAULTS.values()))
+    assert run["network"]["properties"]["kind"]["enum"] == list(NETWORK_DEFAULTS)
+    assert run["pruning"]["properties"]["methods"]["items"]["enum"] == list(METHODS)
+    assert run["tickets"]["properties"]["variants"]["items"]["enum"] == list(TICKET_VARIANTS)
+    assert run["sampling"]["properties"]["proposal"]["enum"] == list(PROPOSALS)
+    top = schema["properties"]
+    assert set(top) == TOP_LEVEL_KEYS
+    assert keys(top["figures"]) == set(FIGURES) and keys(schema["$defs"]["figure"]) == set(FIGURE_DEFAULTS)
+    assert keys(schema["$defs"]["figure"]["properties"]["reference"]) == set(FIGURE_DEFAULTS["reference"])
+    assert keys(top["references"]) == set(REFERENCE_DEFAULTS) and keys(top["plotting"]) == set(PLOTTING_DEFAULTS)
+    assert keys(top["resources"]) == set(RESOURCE_DEFAULTS)
+    assert keys(schema["$defs"]["resource"]) == set(RESOURCE_DEFAULTS["train"])

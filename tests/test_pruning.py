@@ -5,6 +5,7 @@ bookkeeping exactly (masks, rewinding, counts, seeds) and the physics with exact
 (the ``exact_eps_rel`` column has no Monte Carlo noise).
 """
 
+import json
 import os
 import shutil
 import signal
@@ -19,13 +20,13 @@ import pandas as pd
 import pytest
 
 from sparse_nqs import pruning
-from sparse_nqs.checkpoint import load_checkpoint
+from sparse_nqs.checkpoint import load_checkpoint, save_checkpoint
 from sparse_nqs.config import DEFAULTS, _merge
-from sparse_nqs.experiment import (Run, pretrain, prune, ticket_iterations, ticket_variables, train_ticket,
-                                   train_tickets)
+from sparse_nqs.experiment import (TICKET_VARIANTS, ExperimentError, Run, fidelity_table, fingerprint, pretrain,
+                                   prune, ticket_iterations, ticket_variables, train_ticket, train_tickets)
 from sparse_nqs.models import TFIM
 from sparse_nqs.networks import build_network
-from sparse_nqs.reference import compute_reference
+from sparse_nqs.reference import ReferenceMismatchError, compute_reference
 
 TINY = {
     "model": {"L": 3},
@@ -73,11 +74,11 @@ def interrupted_after_first_checkpoint(monkeypatch, method: str):
     calls = []
     real = getattr(Run, method)
 
-    def interrupted(self, states, n_steps, first_step):
+    def interrupted(self, states, n_steps, first_step, **options):
         calls.append(first_step)
         if len(calls) == 2:
             raise KeyboardInterrupt("simulated interruption after the first checkpoint")
-        return real(self, states, n_steps, first_step)
+        return real(self, states, n_steps, first_step, **options)
 
     monkeypatch.setattr(Run, method, interrupted)
     try:
@@ -358,3 +359,113 @@ def test_changed_settings_are_not_resumed_and_more_iterations_extend(pretrained,
     history = prune(other, "imp_wr", reference)
     assert history.n.tolist() == [81, 65, 52, 42, 34]  # recomputed, not read from the p_r = 0.3 rounds
     assert load_checkpoint(run.path("imp_wr", "iter_000.npz")).masks["kernel"].sum() == 65
+
+
+# --------------------------------------------------------------------------------------------
+# stored results are reused only with what they depend on
+# --------------------------------------------------------------------------------------------
+def _mtimes(paths):
+    return [p.stat().st_mtime_ns for p in paths]
+
+
+def test_a_changed_reference_reaches_every_stored_row(pretrained, tmp_path, reference):
+    """Resumed rounds, the dense row and finished tickets take their errors from the reference of
+    this call (e.g. ED -> DMRG), not the one stored with them; nothing is retrained."""
+    run = copy_of(pretrained, tmp_path)
+    first = prune(run, "imp_wr", reference)
+    train_ticket(run, "init_imp", 1, reference)
+    rounds = [run.path("imp_wr", f"iter_{i:03d}.npz") for i in range(4)] + [run.path("tickets", "init_imp_iter_001.npz")]
+    stamps = _mtimes(rounds)
+
+    other = {**reference, "energy": reference["energy"] - 0.01, "method": "dmrg", "backend": "tenpy"}
+    history = prune(run, "imp_wr", other)
+    assert _mtimes(rounds) == stamps  # read back, not retrained
+    np.testing.assert_array_equal(history.energy, first.energy)
+    assert (history.reference_energy == other["energy"]).all() and set(history.reference_source) == {"dmrg:tenpy"}
+    for prefix in ("", "exact_"):
+        gap = (history[f"{prefix}energy"] - other["energy"]).abs()
+        np.testing.assert_allclose(history[f"{prefix}eps_rel"], gap / abs(other["energy"]), rtol=1e-12)
+        np.testing.assert_allclose(history[f"{prefix}delta_e_per_spin"], gap / 9, rtol=1e-12)
+    assert (pd.read_csv(run.path("imp_wr", "history.csv")).reference_energy == other["energy"]).all()
+
+    ticket = train_tickets(run, [("init_imp", 1)], other)[0]
+    stored = json.loads(run.path("tickets", "init_imp_iter_001.json").read_text())
+    assert ticket["reference_energy"] == stored["reference_energy"] == other["energy"]
+    assert stored["eps_rel"] == pytest.approx(abs(stored["energy"] - other["energy"]) / abs(other["energy"]), rel=1e-12)
+    dense = pretrain(run, other)
+    assert json.loads(run.path("pretrain", "dense.json").read_text())["reference_energy"] == dense["reference_energy"] \
+        == other["energy"]
+    assert _mtimes(rounds) == stamps
+
+
+def test_a_reference_of_another_system_is_refused_before_any_work(pretrained, tmp_path, reference):
+    run = copy_of(pretrained, tmp_path)
+    small = compute_reference(TFIM(2))[0]
+    with pytest.raises(ReferenceMismatchError, match="L = 2"):
+        prune(run, "imp_wr", small)
+    shifted = {**reference, "kappa": reference["kappa"] + 4.9e-7}  # same 6 significant digits
+    with pytest.raises(ReferenceMismatchError, match="kappa"):
+        prune(run, "imp_wr", shifted)
+    with pytest.raises(ReferenceMismatchError, match="kappa"):
+        train_tickets(run, [("init_imp", 0)], shifted)
+    assert not run.path("imp_wr").exists() and not run.path("tickets").exists()
+
+
+def test_rounds_made_from_a_re_made_theta_wr_are_retrained(pretrained, tmp_path, reference):
+    """A theta_wr made again with the same settings but other numbers (a non-deterministic device)
+    is never paired with the rounds trained from the old one."""
+    run = copy_of(pretrained, tmp_path)
+    prune(run, "imp_wr", reference)
+    rounds = [run.path("imp_wr", f"iter_{i:03d}.npz") for i in range(4)]
+    stamps = _mtimes(rounds)
+    prune(run, "imp_wr", reference)
+    assert _mtimes(rounds) == stamps  # the same theta_wr: every round is reused
+
+    path = run.path("pretrain", "theta_wr.npz")
+    wr = load_checkpoint(path)
+    save_checkpoint(path, jax.tree_util.tree_map(lambda w: w * 1.01, wr.params), wr.masks, wr.metadata, extra=wr.extra)
+    prune(run, "imp_wr", reference)
+    assert all(new != old for new, old in zip(_mtimes(rounds), stamps))
+    new_id = load_checkpoint(path).content_id
+    assert all(load_checkpoint(p).metadata["made_from"] == {"theta_wr": new_id} for p in rounds)
+
+
+def test_tickets_made_from_a_re_made_theta_init_are_retrained(pretrained, tmp_path, reference):
+    run = copy_of(pretrained, tmp_path)
+    prune(run, "imp_wr", reference)
+    first = train_ticket(run, "init_imp", 1, reference)
+    assert train_ticket(run, "init_imp", 1, reference) == first  # finished: read back
+    path = run.path("pretrain", "theta_init.npz")
+    init = load_checkpoint(path)
+    save_checkpoint(path, jax.tree_util.tree_map(lambda w: w * 1.01, init.params), init.masks, init.metadata)
+    again = train_ticket(run, "init_imp", 1, reference)
+    assert again["energy"] != first["energy"]
+
+
+def test_ticket_seeds_belong_to_the_variants_that_use_them():
+    """seeds.ticket_init draws theta_rand (rand_imp only), seeds.mask the random mask (init_rand only):
+    changing one must not retrain the other variants."""
+    settings = {"name": "tiny", **_merge(DEFAULTS, TINY, "tiny")}
+    other_init = {**settings, "seeds": {**settings["seeds"], "ticket_init": 99}}
+    other_mask = {**settings, "seeds": {**settings["seeds"], "mask": 99}}
+    def changed(other):
+        return {v for v in TICKET_VARIANTS if fingerprint(settings, "ticket", variant=v) != fingerprint(other, "ticket", variant=v)}
+    assert changed(other_init) == {"rand_imp"}
+    assert changed(other_mask) == {"init_rand"}
+
+
+def test_ticket_iteration_outside_the_path_gives_the_range(pretrained, tmp_path, reference):
+    run = copy_of(pretrained, tmp_path)
+    with pytest.raises(ExperimentError, match=r"0 \.\. 3 \(pruning.iterations = 4\)"):
+        train_ticket(run, "init_imp", 7, reference)
+
+
+def test_a_corrupted_round_of_a_finished_path_is_named(pretrained, tmp_path, reference):
+    run = copy_of(pretrained, tmp_path)
+    prune(run, "imp_wr", reference)
+    bad = run.path("imp_wr", "iter_002.npz")
+    bad.write_bytes(b"corrupted")
+    with pytest.raises(ExperimentError) as err:
+        fidelity_table(run, "imp_wr")
+    message = str(err.value)
+    assert str(bad) in message and "unreadable" in message and "sparse-nqs prune --config CONFIG --run tiny --method imp_wr" in message

@@ -20,8 +20,8 @@ SMOKE = REPO / "workflow" / "presets" / "smoke.yaml"
 
 def copy_workflow(target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "config.yaml", "workflow", "scripts", "envs", ".gitignore", "pyproject.toml",
-                 "requirements.lock"):
+    for name in ("Snakefile", "config.yaml", "workflow", "profiles", "scripts", "envs", ".gitignore",
+                 "pyproject.toml", "requirements.lock"):
         source = REPO / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, target / name)
     (target / "src").symlink_to(REPO / "src")
@@ -254,3 +254,104 @@ def test_slurm_profile_runs_the_smoke_preset(tmp_path):
     assert (workdir / "results" / "claims.csv").exists()
     records = [yaml.safe_load(p.read_text()) for p in (workdir / "results" / "provenance" / "prune").glob("*.json")]
     assert records and all(r["slurm_job_id"] for r in records)  # the jobs really ran under Slurm
+
+
+def test_rerun_after_a_kill_needs_no_profile_flag(tmp_path):
+    """README "Interruptions": rerunning the same command (no --profile) redoes a job that a kill
+    left incomplete, because Snakemake loads the workflow profile profiles/default (rerun-incomplete)
+    by itself; with the Slurm profile it adds only settings that are safe there too."""
+    workdir = copy_workflow(tmp_path / "wf")
+    import json
+    from base64 import urlsafe_b64encode
+
+    from sparse_nqs.plan import Plan
+
+    system = next(iter(Plan.from_config(yaml.safe_load(SMOKE.read_text())).systems))
+    output = f"results/references/{system}.json"
+    # what a kill leaves behind: the job's output (here half written) and Snakemake's marker
+    # .snakemake/incomplete/<urlsafe base64 of the output path>
+    (workdir / output).parent.mkdir(parents=True)
+    (workdir / output).write_text('{"energy": ')
+    marker = workdir / ".snakemake" / "incomplete" / urlsafe_b64encode(output.encode()).decode()
+    marker.parent.mkdir(parents=True)
+    marker.write_text('{"external_jobid": null}')
+
+    command = ["-n", "--quiet", "rules", "--configfile", "workflow/presets/smoke.yaml", "--", output]
+    refused = snakemake(workdir, "--workflow-profile", "none", *command, check=False)
+    assert refused.returncode != 0 and "--rerun-incomplete" in refused.stdout + refused.stderr  # without it
+    rerun = snakemake(workdir, *command)
+    assert "workflow specific profile profiles/default" in rerun.stdout + rerun.stderr
+    assert re.search(r"^\s*reference\s+1\s*$", rerun.stdout + rerun.stderr, flags=re.M)
+
+    # combined with --profile workflow/profiles/slurm the workflow profile overrides its keys: it
+    # must not set cores (a cap on the whole cluster run), jobs or latency-wait
+    probe = ("import json, sys; from snakemake.cli import parse_args; _, a = parse_args(sys.argv[1:]); "
+             "print(json.dumps({k: getattr(a, k) for k in ('cores', 'jobs', 'latency_wait', 'executor', "
+             "'rerun_incomplete')}))")
+    for profile, expected in ([[], {"cores": None, "jobs": None, "latency_wait": 5, "executor": None}],
+                              [["--profile", "workflow/profiles/slurm"],
+                               {"cores": None, "jobs": 100, "latency_wait": 60, "executor": "slurm"}]):
+        result = subprocess.run([sys.executable, "-c", probe, *profile], cwd=workdir, capture_output=True,
+                                text=True, check=True)
+        assert json.loads(result.stdout.splitlines()[-1]) == {**expected, "rerun_incomplete": True}
+
+
+def test_a_re_made_reference_reaches_resumed_rounds_and_finished_tickets(smoke_build):
+    """The reference record of a system is made again with another energy (as after switching ED to
+    DMRG): every row Snakemake then rebuilds takes its errors from the new record, also the resumed
+    pruning rounds and the finished single-ticket jobs that are read back rather than retrained."""
+    import json
+
+    import pandas as pd
+
+    workdir, _ = smoke_build
+    record_path = workdir / "results" / "references" / "toric_L2.json"
+    record = json.loads(record_path.read_text())
+    record["energy"] -= 0.25
+    record_path.write_text(json.dumps(record))
+    ticket = "results/runs/toric_alpha1/tickets/init_imp_iter_001.json"
+    snakemake(workdir, "--cores", "2", "--configfile", "workflow/presets/smoke.yaml", "--", ticket)
+    history = pd.read_csv(workdir / "results" / "runs" / "toric_alpha1" / "imp_wr" / "history.csv")
+    assert len(history) == 4 and set(history.reference_energy) == {record["energy"]}
+    row = json.loads((workdir / ticket).read_text())
+    assert row["reference_energy"] == record["energy"]
+    assert row["eps_rel"] == pytest.approx(abs(row["energy"] - record["energy"]) / abs(record["energy"]), rel=1e-12)
+
+
+def test_samples_not_a_multiple_of_the_chains_stop_the_dry_run(tmp_path):
+    """A config that pre-training would reject (NetKet splits the samples evenly over the chains) is
+    refused by the dry run, before any job, with the keys named: the package's check_config, the same
+    as the sparse-nqs command line's."""
+    workdir = copy_workflow(tmp_path / "wf")
+    name = write_config(workdir, "bad.yaml", lambda c: c["defaults"]["sampling"].update(n_samples=100, n_chains=16))
+    out = snakemake(workdir, "-n", "--configfile", name, check=False)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert "sampling.n_samples must be a positive multiple of sampling.n_chains (n_samples = 100, n_chains = 16)" in text
+    assert "Job stats" not in text and "Traceback" not in text
+    assert not (workdir / "results").exists()
+
+
+def test_report_description_lists_the_configuration():
+    """Snakemake's HTML report leaves the config files out (9.x hands them to the reporter, which
+    does not show them), so workflow/report/workflow.rst lists the config itself. Rendered as
+    Snakemake renders it (Jinja with trim_blocks and lstrip_blocks, `snakemake.config`, then
+    docutils): no docutils error, and its literal block reads back, as YAML, to the config."""
+    from docutils.core import publish_parts
+    from jinja2 import Environment
+
+    config = yaml.safe_load(SMOKE.read_text())
+
+    class Snakemake:
+        pass
+
+    Snakemake.config = config
+    text = (REPO / "workflow" / "report" / "workflow.rst").read_text()
+    rst = Environment(trim_blocks=True, lstrip_blocks=True).from_string(text).render(
+        snakemake=Snakemake, categories={}, files=[])
+    html = publish_parts(rst, writer="html")["html_body"]
+    assert "system-message" not in html and "Configuration" in html
+    block = rst.split("::\n", 1)[1]
+    lines = [line for line in block.splitlines() if line.strip()]
+    assert all(line.startswith("    ") for line in lines)
+    assert yaml.safe_load("\n".join(line[4:] for line in lines)) == config

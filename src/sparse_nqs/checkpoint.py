@@ -13,6 +13,7 @@ Arrays are stored bit for bit, so a loaded checkpoint reproduces the log-amplitu
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,28 @@ class Checkpoint:
     def variables(self) -> dict:
         """Flax variables for ``network.apply`` / ``MCState.variables``."""
         return {"params": self.params, "masks": self.masks}
+
+    @property
+    def content_id(self) -> str:
+        """Hash of the weights and masks: what later results made from this checkpoint record, so
+        that they are never paired with a re-made one that differs (e.g. retrained on a GPU)."""
+        return array_tree_id(self.params, self.masks)
+
+    @property
+    def masks_id(self) -> str:
+        """Hash of the masks alone (what a ticket takes from an IMP-WR round)."""
+        return array_tree_id(self.masks)
+
+
+def array_tree_id(*trees) -> str:
+    """A short hash of the names, dtypes, shapes and bytes of every array in ``trees``."""
+    digest = hashlib.sha256()
+    for tree in trees:
+        for name, value in sorted(_flat(tree, "").items()):
+            value = np.ascontiguousarray(value)
+            digest.update(f"{name}|{value.dtype.str}|{value.shape}|".encode())
+            digest.update(value.tobytes())
+    return digest.hexdigest()[:16]
 
 
 def _flat(tree, prefix: str) -> dict:

@@ -1,15 +1,19 @@
 """The ``sparse-nqs`` command line: one experiment step at a time, without Snakemake.
 
-Errors in the request (bad model, L, field, boundary, method or backend; a missing Julia) print
-one line ``sparse-nqs: error: ...`` and exit with status 2 before any computation; nothing is
-written.
+Errors in the request (a bad config, the same check as the workflow's; bad model, L, field,
+boundary, method or backend; a missing Julia; an output location that cannot be written) print one
+line ``sparse-nqs: error: ...`` and exit with status 2 before any computation; nothing is written.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 EXIT_USAGE = 2
 
@@ -123,6 +127,35 @@ def run_info(args) -> int:
     return 0
 
 
+def _check_writable(directory: Path, option: str) -> None:
+    """UsageError unless files can be written in ``directory``, found before any computation.
+
+    The directory (and its missing parents) is made, a probe file written and removed, and the
+    directories made for the probe removed again: a request refused later leaves nothing behind.
+    """
+    directory = Path(directory).absolute()
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"{option}: cannot write in {directory} (it is a file, not a directory)")
+    made = [d for d in (directory, *directory.parents) if not d.exists()]  # deepest first
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".sparse-nqs-probe.", dir=directory)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise UsageError(f"{option}: cannot write in {directory} ({err.strerror or err})") from None
+    finally:
+        for d in made:
+            with contextlib.suppress(OSError):
+                d.rmdir()
+
+
+def _check_writable_file(path: Path, option: str) -> None:
+    if path.is_dir():
+        raise UsageError(f"{option}: {path} is a directory; give a file name")
+    _check_writable(path.parent, option)
+
+
 def run_reference(args) -> int:
     from .dmrg import DMRGSchedule
     from .io import write_json_atomic, write_npz_atomic
@@ -136,6 +169,9 @@ def run_reference(args) -> int:
         raise ReferenceRequestError(
             f"--state-out needs exact diagonalisation, but N = {model.N} runs method {method!r}"
         )
+    for option, path in (("--out", args.out), ("--state-out", args.state_out)):
+        if path:
+            _check_writable_file(Path(path), option)
     record, ground_space = compute_reference(model, method, args.dmrg_backend, schedule, seed=args.seed)
     if args.state_out:
         write_npz_atomic(args.state_out, ground_space=ground_space, energy=record["energy"],
@@ -151,16 +187,15 @@ def run_reference(args) -> int:
 
 def _experiment(args):
     """The Run and its reference record for the pretrain / prune / ticket commands."""
-    from pathlib import Path
-
-    from .config import load_config, resolve_run, run_summary
+    from .config import load_config, resolve_run
     from .experiment import Run
     from .io import read_json
     from .reference import ReferenceRequestError, compute_reference, resolve_method
 
-    settings = resolve_run(load_config(args.config), args.run)
-    run_summary(settings)  # validates model, network and the pruning schedule before any work
-    run = Run(settings, Path(args.out) if args.out else Path("results") / "runs" / args.run)
+    settings = resolve_run(load_config(args.config), args.run)  # the whole config is checked first
+    directory = Path(args.out) if args.out else Path("results") / "runs" / args.run
+    _check_writable(directory, "--out")
+    run = Run(settings, directory)
     if args.reference:
         try:
             reference = read_json(args.reference)
@@ -178,8 +213,10 @@ def _experiment(args):
 def run_experiment(args) -> int:
     from .experiment import (batch_tickets, fidelity_table, pretrain, prune, ticket_list, train_ticket,
                              train_tickets)
+    from .progress import enable_bar
     from .vmc import enable_compilation_cache
 
+    enable_bar()  # a progress bar for a person at a terminal (never in tests, logs or Snakemake jobs)
     enable_compilation_cache()
     run, reference = _experiment(args)
     if args.command == "pretrain":

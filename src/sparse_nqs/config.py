@@ -7,20 +7,32 @@
         network: {kind: ffnn, alpha: 5}
         pruning: {p_r: 0.12, iterations: 65}
 
-Every section and key is checked against DEFAULTS: an unknown key stops with a message naming it.
+A config is checked as a whole before any work, by :func:`check_config` (the command line through
+:func:`load_config`, the workflow through :meth:`sparse_nqs.plan.Plan.from_config`): the JSON schema
+``config.schema.yaml`` beside this file, then what a schema cannot express (the pruning schedule,
+samples per chain, tickets, figure runs, reference methods). A ConfigError names the key.
 The defaults are the paper's settings (Tables 3-6, SPEC.md sections 4-5) for a 4x4 TFIM FFNN.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
+import math
 from pathlib import Path
 
+import jsonschema
 import yaml
 
+from .dmrg import DMRGUnsupportedError
+from .experiment import ticket_iterations
 from .models import make_model
 from .networks import NETWORK_DEFAULTS, build_network, weight_counts
 from .pruning import remaining_weight_sequence
+from .reference import ReferenceRequestError, resolve_method
+from .vmc import SamplingSettings, make_sampler
+
+SCHEMA_FILE = Path(__file__).with_name("config.schema.yaml")
 
 DEFAULTS = {
     "model": {"name": "tfim", "L": 4, "kappa": 3.04438, "boundary": "open"},
@@ -72,6 +84,7 @@ def _merge(base: dict, override: dict, where: str) -> dict:
 
 
 def load_config(path) -> dict:
+    """A config file, checked (:func:`check_config`)."""
     path = Path(path)
     try:
         config = yaml.safe_load(path.read_text()) or {}
@@ -81,7 +94,12 @@ def load_config(path) -> dict:
 
 
 def check_config(config: dict) -> dict:
-    """Top-level structure of a config (the sections are checked when runs are resolved)."""
+    """``config`` if everything in it can run, else a ConfigError naming the key (one line).
+
+    The one check of a config: the command line and the workflow both call it before any work, so
+    they accept the same configs. Order: the top-level structure, the schema (every key, type and
+    range), every run's physics (:func:`check_run`), figures and reference methods.
+    """
     if not isinstance(config, dict):
         raise ConfigError("a config must be a mapping with at least the key 'runs'")
     unknown = set(config) - TOP_LEVEL_KEYS
@@ -89,7 +107,117 @@ def check_config(config: dict) -> dict:
         raise ConfigError(f"unknown top-level config key(s): {', '.join(sorted(unknown))}")
     if not isinstance(config.get("runs"), dict) or not config["runs"]:
         raise ConfigError("config key 'runs' must map run names to their settings")
+    _check_schema(config)
+    runs = {name: resolve_run(config, name) for name in config["runs"]}
+    for settings in runs.values():
+        check_run(settings)
+    _check_figures(config, runs)
+    _check_reference_method(config, runs)
     return config
+
+
+def _is_int(checker, value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_finite_number(checker, value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@functools.cache
+def _validator():
+    # Stricter types than JSON's: an integer given as 4.0 would reach range() and file names, and
+    # NaN passes every bound ("nan <= 0" is false).
+    types = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {"integer": _is_int, "number": _is_finite_number})
+    strict = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=types)
+    return strict(yaml.safe_load(SCHEMA_FILE.read_text()))
+
+
+def _check_schema(config: dict) -> None:
+    """The first schema violation, as ``config key 'runs.a.optimizer.learning_rate': -0.1 is ...``."""
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(config))
+    if error is None:
+        return
+    while error.context:  # anyOf / oneOf: the sub-error of the alternative that came closest
+        error = jsonschema.exceptions.best_match(error.context)
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path)[1:]
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {})
+        extra = sorted(set(error.instance) - set(known))
+        if extra:
+            raise ConfigError(f"unknown config key '{key}.{extra[0]}'; known: {', '.join(known)}")
+    raise ConfigError(f"config key '{key}': {error.message}" if key else f"config: {error.message}")
+
+
+def check_run(settings: dict) -> None:
+    """The physics of one resolved run (:func:`resolve_run`) that its schema cannot check: model,
+    network and pruning schedule (:func:`run_summary`), Monte Carlo sampling, tickets."""
+    name, p, t = settings["name"], settings["pruning"], settings["tickets"]
+    run_summary(settings)
+    s, m = settings["sampling"], settings["model"]
+    try:  # NetKet splits the samples evenly over the chains
+        sampling = SamplingSettings(s["n_samples"], s["n_chains"], s["n_discard_sweeps"], s["proposal"])
+    except ValueError as err:
+        raise ConfigError(f"runs.{name}: {err} (n_samples = {s['n_samples']}, "
+                          f"n_chains = {s['n_chains']})") from None
+    try:  # the proposal suits the model
+        make_sampler(make_model(m["name"], m["L"], m["kappa"], m["boundary"]), sampling)
+    except ValueError as err:
+        raise ConfigError(f"runs.{name}: {err}") from None
+    if p["methods"] and p["iterations"] == 0:
+        raise ConfigError(f"runs.{name}.pruning.iterations: 0 rounds of {', '.join(p['methods'])}; a pruning path "
+                          "needs at least one (a dense-only run has pruning.methods: [])")
+    if t["variants"] and "imp_wr" not in p["methods"]:
+        raise ConfigError(f"runs.{name}.tickets: tickets need the IMP-WR masks; add imp_wr to pruning.methods")
+    for i in ticket_iterations(settings):
+        if not 0 <= i < p["iterations"]:
+            raise ConfigError(f"runs.{name}.tickets.iterations: {i} is not an IMP-WR iteration "
+                              f"(0 .. {p['iterations'] - 1})")
+
+
+def _check_figures(config: dict, runs: dict) -> None:
+    """Every run a figure names exists; Fig. 4's filter analysis has the IMP-WR rounds it reads."""
+    for fig, spec in (config.get("figures") or {}).items():
+        spec = spec or {}
+        reference = spec.get("reference") or {}
+        weights = [spec["weights_run"]] if spec.get("weights_run") else []
+        for name in spec.get("runs", []) + reference.get("runs", []) + weights:
+            if name not in runs:
+                raise ConfigError(f"figures.{fig}: no run named {name!r}")
+        if reference.get("kind") == "nqs" and not reference.get("runs"):
+            raise ConfigError(f"figures.{fig}.reference: kind 'nqs' needs the dense runs it is taken from "
+                              f"(figures.{fig}.reference.runs)")
+    fig4 = (config.get("figures") or {}).get("fig4") or {}
+    weights_run, iteration = fig4.get("weights_run"), fig4.get("weights_iteration")
+    if weights_run and not (runs[weights_run]["model"]["name"] == "toric"
+                            and "imp_wr" in runs[weights_run]["pruning"]["methods"]):
+        raise ConfigError(f"figures.fig4.weights_run: run {weights_run!r} must be a toric-code run with imp_wr in "
+                          "pruning.methods (its IMP-WR weights are drawn)")
+    # the filter analysis of every toric-code IMP-WR run of Fig. 4 picks this iteration's weights
+    analysed = [n for n in fig4.get("runs", []) + ([weights_run] if weights_run else [])
+                if runs[n]["model"]["name"] == "toric" and "imp_wr" in runs[n]["pruning"]["methods"]]
+    for name in analysed:
+        if iteration is not None and iteration >= runs[name]["pruning"]["iterations"]:
+            raise ConfigError(f"figures.fig4.weights_iteration: {iteration} is not an IMP-WR iteration of run "
+                              f"{name} (0 .. {runs[name]['pruning']['iterations'] - 1})")
+
+
+def _check_reference_method(config: dict, runs: dict) -> None:
+    """A reference method given for all systems suits each of them (auto always does)."""
+    method = (config.get("references") or {}).get("method", "auto")
+    if method == "auto":
+        return
+    for name, settings in runs.items():
+        m = settings["model"]
+        model = make_model(m["name"], m["L"], m["kappa"], m["boundary"])
+        try:
+            resolve_method(model, method)  # the backend's Julia is looked for by the DMRG job itself
+        except (ReferenceRequestError, DMRGUnsupportedError) as err:
+            # the hint names the command-line option; in a config it is this key
+            hint = str(err).replace("--method", "references.method")
+            raise ConfigError(f"config key 'references.method': {method!r} cannot serve run {name} "
+                              f"(N = {model.N}): {hint}") from None
 
 
 def resolve_run(config: dict, name: str) -> dict:
@@ -119,17 +247,17 @@ def run_summary(settings: dict) -> dict:
     try:
         model = make_model(m["name"], m["L"], m["kappa"], m["boundary"])
     except ValueError as err:
-        raise ConfigError(f"run {settings['name']}: model: {err}") from None
+        raise ConfigError(f"runs.{settings['name']}.model: {err}") from None
     try:
         network = build_network(settings["network"])
         counts = weight_counts(network, model.N)
     except ValueError as err:
-        raise ConfigError(f"run {settings['name']}: network: {err}") from None
+        raise ConfigError(f"runs.{settings['name']}.network: {err}") from None
     p = settings["pruning"]
     try:
         sequence = remaining_weight_sequence(counts["pool"], p["p_r"], p["iterations"], counts["fixed"])
     except ValueError as err:
-        raise ConfigError(f"run {settings['name']}: pruning: {err}") from None
+        raise ConfigError(f"runs.{settings['name']}.pruning: {err}") from None
     return {
         "name": settings["name"],
         "system": model.describe(),

@@ -116,6 +116,24 @@ def evaluate(model, network, variables, reference: dict | None = None, n_samples
     return row
 
 
+def with_reference(row: dict, reference: dict | None, n_spins: int) -> dict:
+    """``row`` with its reference-dependent columns (eps_rel, delta_e_per_spin, their exact_
+    versions, reference_energy, reference_source) recomputed from its energies against ``reference``.
+
+    Stored rows are passed through this whenever they are written out again, so a changed reference
+    (ED -> DMRG, a corrected record) reaches every row: the energies never depend on the reference.
+    """
+    out = dict(row)
+    for prefix in ("", "exact_"):
+        if f"{prefix}energy" in out:
+            energy = out[f"{prefix}energy"]
+            energy = float("nan") if energy is None else float(energy)  # JSON stores NaN as null
+            out[f"{prefix}eps_rel"], out[f"{prefix}delta_e_per_spin"] = _errors(energy, n_spins, reference)
+    out["reference_energy"] = reference["energy"] if reference else float("nan")
+    out["reference_source"] = _reference_source(reference)
+    return out
+
+
 def _reference_source(reference) -> str:
     if not reference:
         return ""

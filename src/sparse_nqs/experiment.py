@@ -38,10 +38,12 @@ import pandas as pd
 
 from . import pruning
 from .checkpoint import load_checkpoint, save_checkpoint
-from .evaluation import evaluate
+from .evaluation import evaluate, with_reference
 from .io import derive_seed, write_csv_atomic, write_json_atomic
 from .models import make_model
 from .networks import build_network, count_unmasked, weight_counts
+from .progress import RoundProgress, step_progress
+from .reference import check_record
 from .vmc import LOG_COLUMNS, SamplingSettings, chain_arrays, make_vstate, restore_chains, train, train_batch
 
 TICKET_VARIANTS = {
@@ -59,8 +61,11 @@ class ExperimentError(RuntimeError):
     pass
 
 
-def phase_settings(settings: dict, phase: str, method: str | None = None) -> dict:
+def phase_settings(settings: dict, phase: str, method: str | None = None, variant: str | None = None) -> dict:
     """The settings that determine the outputs of one phase of a run, and nothing else.
+
+    A ticket's settings hold only the seeds its variant uses (``variant`` None: those of all
+    variants, for a job that trains every ticket of a run).
 
     The workflow passes these as rule ``params`` (so changing p_r reruns pruning but not
     pre-training), and their fingerprint (without ``iterations``, see :func:`fingerprint`) is
@@ -81,14 +86,18 @@ def phase_settings(settings: dict, phase: str, method: str | None = None) -> dic
             out["fidelity_samples"] = ev["fidelity_samples"]
         return out
     if phase == "ticket":
-        return {**phase_settings(settings, "prune", "imp_wr"), "ticket_steps": settings["tickets"]["steps"],
-                "ticket_init_seed": seeds["ticket_init"], "mask_seed": seeds["mask"]}
+        out = {**phase_settings(settings, "prune", "imp_wr"), "ticket_steps": settings["tickets"]["steps"]}
+        if variant in ("rand_imp", None):  # theta_rand
+            out["ticket_init_seed"] = seeds["ticket_init"]
+        if variant in ("init_rand", None):  # m_rand
+            out["mask_seed"] = seeds["mask"]
+        return out
     raise ValueError(f"unknown phase {phase!r}")
 
 
-def fingerprint(settings: dict, phase: str, method: str | None = None) -> str:
+def fingerprint(settings: dict, phase: str, method: str | None = None, variant: str | None = None) -> str:
     """Hash of :func:`phase_settings` without ``iterations``: extending a pruning run reuses its rounds."""
-    relevant = {k: v for k, v in phase_settings(settings, phase, method).items() if k != "iterations"}
+    relevant = {k: v for k, v in phase_settings(settings, phase, method, variant).items() if k != "iterations"}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -124,13 +133,15 @@ class Run:
         return make_vstate(self.model, self.network, self.sampling, init_seed=self.seeds["init"],
                            sampler_seed=sampler_seed, variables=variables)
 
-    def train(self, vstate, n_steps: int, first_step: int) -> pd.DataFrame:
+    def train(self, vstate, n_steps: int, first_step: int, progress=None) -> pd.DataFrame:
         o = self.settings["optimizer"]
-        return train(vstate, self.model, n_steps, o["learning_rate"], o["diag_shift"], first_step=first_step)
+        return train(vstate, self.model, n_steps, o["learning_rate"], o["diag_shift"], first_step=first_step,
+                     progress=progress)
 
-    def train_batch(self, vstates: list, n_steps: int, first_step: int) -> list[pd.DataFrame]:
+    def train_batch(self, vstates: list, n_steps: int, first_step: int, progress=None) -> list[pd.DataFrame]:
         o = self.settings["optimizer"]
-        return train_batch(vstates, self.model, n_steps, o["learning_rate"], o["diag_shift"], first_step=first_step)
+        return train_batch(vstates, self.model, n_steps, o["learning_rate"], o["diag_shift"], first_step=first_step,
+                           progress=progress)
 
     def evaluate(self, variables: dict, reference: dict | None, *labels) -> dict:
         return evaluate(self.model, self.network, variables, reference,
@@ -140,8 +151,17 @@ class Run:
     def metadata(self, **extra) -> dict:
         return {"run": self.name, "network": self.settings["network"], "settings": self.settings, **extra}
 
-    def fingerprint(self, phase: str, method: str | None = None) -> str:
-        return fingerprint(self.settings, phase, method)
+    def fingerprint(self, phase: str, method: str | None = None, variant: str | None = None) -> str:
+        return fingerprint(self.settings, phase, method, variant)
+
+    def check_reference(self, reference: dict | None) -> None:
+        """Stop before any work when ``reference`` is a record of another system."""
+        if reference is not None:
+            check_record(reference, self.model, where=f"the reference record of run {self.name}")
+
+    def with_reference(self, row: dict, reference: dict | None) -> dict:
+        """A stored row with its error columns recomputed against the current ``reference``."""
+        return with_reference(row, reference, self.model.N)
 
     def path(self, *parts) -> Path:
         return self.directory.joinpath(*parts)
@@ -173,13 +193,17 @@ def _log_frame(array: np.ndarray) -> pd.DataFrame:
     return log.astype({"step": int})
 
 
-def _try_load(path: Path, fingerprint: str | None = None):
+def _try_load(path: Path, fingerprint: str | None = None, made_from: dict | None = None):
     """A checkpoint, or None when it is absent, unreadable or made with other settings (then redo it)."""
-    return _load_or_reason(path, fingerprint)[0]
+    return _load_or_reason(path, fingerprint, made_from)[0]
 
 
-def _load_or_reason(path: Path, fingerprint: str | None = None):
-    """(checkpoint, "") or (None, why it cannot be used)."""
+def _load_or_reason(path: Path, fingerprint: str | None = None, made_from: dict | None = None):
+    """(checkpoint, "") or (None, why it cannot be used).
+
+    ``made_from``: content ids of the checkpoints this one must have been made from (e.g.
+    ``{"theta_wr": ...}``); a file made from a re-made input that differs is not used.
+    """
     if not path.exists():
         return None, f"{path} is missing"
     try:
@@ -188,6 +212,8 @@ def _load_or_reason(path: Path, fingerprint: str | None = None):
         return None, f"{path} is unreadable ({type(err).__name__}: {err})"
     if fingerprint is not None and checkpoint.metadata.get("fingerprint") != fingerprint:
         return None, f"{path} was made with other settings"
+    if made_from is not None and checkpoint.metadata.get("made_from") != made_from:
+        return None, f"{path} was made from a different {' or '.join(made_from)} (re-made since)"
     return checkpoint, ""
 
 
@@ -202,7 +228,7 @@ class _Resumable:
     def __init__(self, vstate, partial: Path, metadata: dict):
         self.vstate, self.partial, self.meta = vstate, partial, metadata
         self.done, self.logs = 0, []
-        saved = _try_load(partial, metadata.get("fingerprint"))
+        saved = _try_load(partial, metadata.get("fingerprint"), metadata.get("made_from"))
         if saved is not None:  # an interrupted job: continue from its last checkpoint
             self.done = int(saved.metadata["step"])
             vstate.parameters = saved.params
@@ -227,13 +253,18 @@ def _train_to(run: Run, group: list[_Resumable], total: int) -> None:
     """Train every state of ``group`` (all at the same step) to ``total`` steps, in chunks of
     ``checkpoint_every``; several states advance together as one vectorised program."""
     every = int(run.pruning["checkpoint_every"])
+    # a log line every LOG_EVERY steps over the whole phase (None for a short one: nothing to report)
+    tickets = [f"{t.variant} iteration {t.iteration}" for t in group if hasattr(t, "variant")]
+    what = ("pre-training" if not tickets else f"ticket {tickets[0]}" if len(tickets) == 1
+            else f"{len(tickets)} tickets")
+    progress = step_progress(f"{run.name} {what}", total, done=group[0].done) if group else None
     while group and group[0].done < total:
         first = group[0].done
         chunk = min(every, total - first)
         if len(group) == 1:
-            logs = [run.train(group[0].vstate, chunk, first_step=first)]
+            logs = [run.train(group[0].vstate, chunk, first_step=first, progress=progress)]
         else:
-            logs = run.train_batch([t.vstate for t in group], chunk, first_step=first)
+            logs = run.train_batch([t.vstate for t in group], chunk, first_step=first, progress=progress)
         for state, log in zip(group, logs):
             state.trained(log, chunk, total)
 
@@ -243,10 +274,13 @@ def _train_to(run: Run, group: list[_Resumable], total: int) -> None:
 # --------------------------------------------------------------------------------------------
 def pretrain(run: Run, reference: dict | None) -> dict:
     """theta_init -> j steps of dense training -> theta_wr; returns the dense evaluation row."""
+    run.check_reference(reference)
     key = run.fingerprint("pretrain")
     done = _try_load(run.path("pretrain", "theta_wr.npz"), key)
     if done is not None:
-        return done.metadata["row"]
+        row = run.with_reference(done.metadata["row"], reference)
+        write_json_atomic(run.path("pretrain", "dense.json"), row)
+        return row
     start = time.perf_counter()
     seeds = run.seeds
     init_state = run.vstate(None, seeds["sampler"])
@@ -288,6 +322,7 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
     if method not in pruning.METHODS:
         raise ExperimentError(f"unknown pruning method {method!r}; known: {', '.join(pruning.METHODS)}")
     selection, rewind = pruning.METHODS[method]
+    run.check_reference(reference)
     wr = _try_load(run.path("pretrain", "theta_wr.npz"), run.fingerprint("pretrain"))
     if wr is None:
         raise ExperimentError(f"run {run.name}: no pre-trained network for these settings at "
@@ -297,18 +332,21 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
     n_rounds, k, j = int(p["iterations"]), int(p["steps_per_iteration"]), int(p["pretrain_steps"])
     expected_n = run.n_sequence
 
-    # resume after the last complete round on disk
+    # resume after the last complete round on disk made from this theta_wr; the stored rows get
+    # their error columns from the current reference
+    made_from = {"theta_wr": wr.content_id}
     params, masks, chains = wr.params, pruning.flatten(wr.masks), wr.extra
-    rows, logs, start_round = [dict(wr.metadata["row"], method=method)], [], 0
+    rows, logs, start_round = [run.with_reference(dict(wr.metadata["row"], method=method), reference)], [], 0
     for i in range(n_rounds):
-        saved = _try_load(_round_path(run, method, i), key)
+        saved = _try_load(_round_path(run, method, i), key, made_from)
         if saved is None:
             break
         params, masks, chains = saved.params, pruning.flatten(saved.masks), saved.extra
-        rows.append(saved.metadata["row"])
+        rows.append(run.with_reference(saved.metadata["row"], reference))
         logs.append(_log_frame(saved.extra["log"]))
         start_round = i + 1
 
+    rounds = RoundProgress(run.name, method, start_round, n_rounds)  # a log line per round, with the time left
     for i in range(start_round, n_rounds):
         start = time.perf_counter()
         count = pruning.prune_count(p["p_r"], pruning.pool_size(masks))
@@ -324,18 +362,20 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
             raise ExperimentError(f"round {i}: {n} weights left, the count rule plans {expected_n[i + 1]}")
         vstate = run.vstate(variables, seeds["sampler"])
         restore_chains(vstate, chains)
-        log = run.train(vstate, k, first_step=j + i * k)
+        log = run.train(vstate, k, first_step=j + i * k,
+                        progress=step_progress(f"{run.name} {method} round {i + 1}", k, j + i * k, leave=False))
         params, chains = vstate.parameters, chain_arrays(vstate)
         variables = {"params": params, "masks": variables["masks"]}
         evaluation = run.evaluate(variables, reference, method, i)
         row = _row(run, evaluation, n, i, method=method, wall_seconds=time.perf_counter() - start)
         save_checkpoint(_round_path(run, method, i), params, variables["masks"],
                         run.metadata(step=j + (i + 1) * k, seeds=seeds, method=method, iteration=i, row=row,
-                                     fingerprint=key),
+                                     fingerprint=key, made_from=made_from),
                         extra={**chains, "log": _log_array(log)})
         rows.append(row)
         logs.append(log)
         write_csv_atomic(run.path(method, "history.csv"), _table(rows))
+        rounds.done(i, row)
 
     history = _table(rows)
     write_csv_atomic(run.path(method, "history.csv"), history)
@@ -345,12 +385,31 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
     return history
 
 
+def _pretrained(run: Run, purpose: str):
+    """theta_wr of the run's settings, or ExperimentError naming the file and what to run."""
+    wr, why = _load_or_reason(run.path("pretrain", "theta_wr.npz"), run.fingerprint("pretrain"))
+    if wr is None:
+        raise ExperimentError(f"run {run.name}: {purpose} needs the pre-trained network, but {why}; "
+                              f"run its pre-training (`sparse-nqs pretrain --config CONFIG --run {run.name}`, or "
+                              f"`snakemake --forcerun pretrain` for this run) first")
+    return wr
+
+
 def _finished_rounds(run: Run, method: str, purpose: str) -> list:
-    """The checkpoints of every round of a finished pruning path (made with the run's settings)."""
-    key = run.fingerprint("prune", method)
-    rounds = [_try_load(_round_path(run, method, i), key) for i in range(int(run.pruning["iterations"]))]
-    if any(r is None for r in rounds):
-        raise ExperimentError(f"run {run.name}: {purpose} needs the finished {method} path; run prune first")
+    """The checkpoints of every round of a finished pruning path (made with the run's settings from
+    its current theta_wr); ExperimentError names the first file that is not usable and what to run."""
+    wr = _pretrained(run, purpose)
+    key, made_from = run.fingerprint("prune", method), {"theta_wr": wr.content_id}
+    rounds = []
+    for i in range(int(run.pruning["iterations"])):
+        checkpoint, why = _load_or_reason(_round_path(run, method, i), key, made_from)
+        if checkpoint is None:
+            raise ExperimentError(
+                f"run {run.name}: {purpose} needs the finished {method} path, but {why}; rerun the pruning, "
+                f"which redoes that round and those after it (`sparse-nqs prune --config CONFIG --run {run.name} --method "
+                f"{method}` with the same config, or `snakemake --forcerun "
+                f"results/runs/{run.name}/{method}/history.csv`)")
+        rounds.append(checkpoint)
     return rounds
 
 
@@ -358,9 +417,7 @@ def fidelity_table(run: Run, method: str) -> pd.DataFrame:
     """Neighbour fidelities along a finished pruning path (dense -> 0 -> 1 ...); writes <method>/fidelity.csv."""
     from .analysis import fidelity_path
 
-    wr = _try_load(run.path("pretrain", "theta_wr.npz"), run.fingerprint("pretrain"))
-    if wr is None:
-        raise ExperimentError(f"run {run.name}: the fidelity table needs the pre-trained network; run prune first")
+    wr = _pretrained(run, "the fidelity table")
     rounds = _finished_rounds(run, method, "the fidelity table")
     states = [(-1, count_unmasked(wr.masks), wr.variables)]
     states += [(i, count_unmasked(r.masks), r.variables) for i, r in enumerate(rounds)]
@@ -427,16 +484,38 @@ def batch_tickets(settings: dict, on_gpu: bool) -> bool:
     return (on_gpu and settings["network"]["kind"] == "ffnn") if batch == "auto" else bool(batch)
 
 
-def ticket_variables(run: Run, variant: str, iteration: int) -> dict:
-    """Initial weights and fixed mask of a ticket (SPEC.md section 5)."""
+def _ticket_sources(run: Run, variant: str, iteration: int):
+    """theta_init, the IMP-WR round ``iteration`` and their content ids (what a ticket is made from);
+    ExperimentError names what is missing and what to run."""
     if variant not in TICKET_VARIANTS:
         raise ExperimentError(f"unknown ticket variant {variant!r}; known: {', '.join(TICKET_VARIANTS)}")
+    n_rounds = int(run.pruning["iterations"])
+    if not 0 <= iteration < n_rounds:
+        raise ExperimentError(f"run {run.name}: ticket iteration {iteration} is not on the IMP-WR path; "
+                              f"its iterations are 0 .. {n_rounds - 1} (pruning.iterations = {n_rounds})")
     init, why_init = _load_or_reason(run.path("pretrain", "theta_init.npz"), run.fingerprint("pretrain"))
-    imp, why_imp = _load_or_reason(_round_path(run, "imp_wr", iteration), run.fingerprint("prune", "imp_wr"))
-    if init is None or imp is None:
+    wr, why_wr = _load_or_reason(run.path("pretrain", "theta_wr.npz"), run.fingerprint("pretrain"))
+    imp, why_imp = None, ""
+    if wr is not None:
+        imp, why_imp = _load_or_reason(_round_path(run, "imp_wr", iteration), run.fingerprint("prune", "imp_wr"),
+                                       {"theta_wr": wr.content_id})
+    if init is None or wr is None or imp is None:
         raise ExperimentError(f"run {run.name}: ticket {variant} at iteration {iteration} needs theta_init and "
-                              f"the IMP-WR round {iteration}: " + "; ".join(w for w in (why_init, why_imp) if w) +
-                              " (run IMP-WR of this run with the same settings first)")
+                              f"the IMP-WR round {iteration}: " +
+                              "; ".join(w for w in (why_init, why_wr, why_imp) if w) +
+                              f" (run `sparse-nqs prune --config CONFIG --run {run.name} --method imp_wr` "
+                              f"or its Snakemake target first)")
+    return init, imp, {"theta_init": init.content_id, "mask": imp.masks_id}
+
+
+def ticket_variables(run: Run, variant: str, iteration: int) -> dict:
+    """Initial weights and fixed mask of a ticket (SPEC.md section 5)."""
+    return _ticket_variables(run, variant, iteration)[0]
+
+
+def _ticket_variables(run: Run, variant: str, iteration: int):
+    """(variables, made_from) of a ticket."""
+    init, imp, made_from = _ticket_sources(run, variant, iteration)
     masks = imp.masks
     params = init.params
     if variant == "rand_imp":
@@ -445,7 +524,7 @@ def ticket_variables(run: Run, variant: str, iteration: int) -> dict:
     if variant == "init_rand":
         rng = np.random.default_rng(derive_seed(run.seeds["mask"], "random_mask", iteration))
         masks = pruning.unflatten(pruning.random_mask_like(pruning.flatten(masks), rng))
-    return {"params": params, "masks": masks}
+    return {"params": params, "masks": masks}, made_from
 
 
 class _Ticket(_Resumable):
@@ -454,11 +533,12 @@ class _Ticket(_Resumable):
     def __init__(self, run: Run, variant: str, iteration: int):
         self.variant, self.iteration = variant, iteration
         self.stem = f"{variant}_iter_{iteration:03d}"
-        vstate = run.vstate(ticket_variables(run, variant, iteration),
-                            derive_seed(run.seeds["sampler"], "ticket", variant, iteration))
+        variables, made_from = _ticket_variables(run, variant, iteration)
+        vstate = run.vstate(variables, derive_seed(run.seeds["sampler"], "ticket", variant, iteration))
         super().__init__(vstate, run.path("tickets", f"{self.stem}.partial.npz"),
                          run.metadata(seeds=run.seeds, variant=variant, iteration=iteration,
-                                      fingerprint=run.fingerprint("ticket")))
+                                      fingerprint=run.fingerprint("ticket", variant=variant),
+                                      made_from=made_from))
 
     def finish(self, run: Run, reference: dict | None, steps: int, wall_seconds: float) -> dict:
         """Evaluate and write the ticket's row, log and final checkpoint; drop the partial one."""
@@ -480,9 +560,17 @@ def _ticket_steps(run: Run) -> int:
     return int(run.pruning["pretrain_steps"] if steps is None else steps)
 
 
-def _finished_ticket(run: Run, variant: str, iteration: int) -> dict | None:
-    done = _try_load(run.path("tickets", f"{variant}_iter_{iteration:03d}.npz"), run.fingerprint("ticket"))
-    return None if done is None else done.metadata["row"]
+def _finished_ticket(run: Run, variant: str, iteration: int, reference: dict | None) -> dict | None:
+    """The row of a finished ticket made from the current theta_init and IMP-WR mask, with its error
+    columns against ``reference`` (its JSON rewritten), or None when it must be trained."""
+    made_from = _ticket_sources(run, variant, iteration)[2]
+    stem = f"{variant}_iter_{iteration:03d}"
+    done = _try_load(run.path("tickets", f"{stem}.npz"), run.fingerprint("ticket", variant=variant), made_from)
+    if done is None:
+        return None
+    row = run.with_reference(done.metadata["row"], reference)
+    write_json_atomic(run.path("tickets", f"{stem}.json"), row)
+    return row
 
 
 def train_ticket(run: Run, variant: str, iteration: int, reference: dict | None) -> dict:
@@ -500,7 +588,8 @@ def train_tickets(run: Run, tickets: list[tuple[str, int]], reference: dict | No
     from different steps form separate batches. Otherwise one after the other. Finished tickets are
     read back, not retrained. ``wall_seconds`` of a batched ticket is its share of the batch's time.
     """
-    rows = {key: _finished_ticket(run, *key) for key in tickets}
+    run.check_reference(reference)
+    rows = {key: _finished_ticket(run, *key, reference) for key in tickets}
     pending = [_Ticket(run, v, i) for (v, i) in tickets if rows[(v, i)] is None]
     total = _ticket_steps(run)
     groups = {}

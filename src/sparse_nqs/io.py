@@ -51,11 +51,36 @@ def json_safe(value):
     return value
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows (Linux: /proc/self/status).
+
+    Elsewhere it is set and restored at once (``os.umask`` has no read-only form), which another
+    thread creating a file in between would see.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, write) -> None:
+    """Write ``path`` through a temporary file in the same directory and a rename.
+
+    The file gets the mode a plain ``open(path, "w")`` would give it (0o666 less the umask), not
+    the 0o600 of :func:`tempfile.mkstemp`, so collaborators sharing a results directory can read it.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        if hasattr(os, "fchmod"):  # POSIX; on Windows the mode bits mean nothing here
+            os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()

@@ -26,8 +26,8 @@ import copy
 from dataclasses import dataclass, field
 
 from .config import ConfigError, check_config, resolve_run, run_summary
-from .experiment import TICKET_VARIANTS, batch_tickets, phase_settings, ticket_iterations, ticket_list
-from .pruning import METHODS
+from .experiment import batch_tickets, phase_settings, ticket_list
+from .models import KAPPA_C
 
 FIGURES = ("fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7")
 
@@ -51,10 +51,18 @@ RESOURCE_DEFAULTS = {
 
 
 def system_id(model: dict) -> str:
-    """A file-name label of a physical system, e.g. ``tfim_L4_k3.04438_open`` or ``toric_L3``."""
+    """A file-name label of a physical system, e.g. ``tfim_L4_k3.04438_open`` or ``toric_L3``.
+
+    Distinct systems never share a label: the field is written with ``%g`` where that gives its
+    value exactly, and with every digit (``repr``) otherwise (0.5 -> k0.5, 0.50000049 -> k0.50000049).
+    """
     if model["name"] == "toric":
         return f"toric_L{model['L']}"
-    return f"tfim_L{model['L']}_k{model['kappa']:g}_{model['boundary']}"
+    kappa = float(KAPPA_C if model["kappa"] is None else model["kappa"])  # null: make_model's default
+    label = f"{kappa:g}"
+    if float(label) != kappa:
+        label = repr(kappa)
+    return f"tfim_L{model['L']}_k{label}_{model['boundary']}"
 
 
 def _merged(defaults: dict, given: dict | None, where: str) -> dict:
@@ -81,36 +89,15 @@ class Plan:
 
     @classmethod
     def from_config(cls, config: dict) -> "Plan":
-        """Resolve and check everything; a ConfigError names the offending key."""
+        """The plan of a config, after :func:`sparse_nqs.config.check_config` (the command line's check
+        too): a ConfigError names the offending key before any job exists."""
         config = check_config(config)
         plan = cls(config)
         for name in config["runs"]:
-            settings = resolve_run(config, name)
-            plan.summaries[name] = run_summary(settings)  # checks model, network and the schedule
-            for method in settings["pruning"]["methods"]:
-                if method not in METHODS:
-                    raise ConfigError(f"runs.{name}.pruning.methods: unknown method {method!r}; "
-                                      f"known: {', '.join(METHODS)}")
-            for variant in settings["tickets"]["variants"]:
-                if variant not in TICKET_VARIANTS:
-                    raise ConfigError(f"runs.{name}.tickets.variants: unknown variant {variant!r}; "
-                                      f"known: {', '.join(TICKET_VARIANTS)}")
-            if settings["tickets"]["variants"] and "imp_wr" not in settings["pruning"]["methods"]:
-                raise ConfigError(f"runs.{name}.tickets: tickets need the IMP-WR masks; add imp_wr to pruning.methods")
-            for i in ticket_iterations(settings):
-                if not 0 <= i < settings["pruning"]["iterations"]:
-                    raise ConfigError(f"runs.{name}.tickets.iterations: {i} is not an IMP-WR iteration "
-                                      f"(0 .. {settings['pruning']['iterations'] - 1})")
-            plan.runs[name] = settings
-        for key in config.get("figures") or {}:
-            if key not in FIGURES:
-                raise ConfigError(f"unknown config key 'figures.{key}'; figures are {', '.join(FIGURES)}")
+            plan.runs[name] = resolve_run(config, name)
+            plan.summaries[name] = run_summary(plan.runs[name])
         for fig in FIGURES:
-            spec = _merged(FIGURE_DEFAULTS, (config.get("figures") or {}).get(fig), f"figures.{fig}")
-            for name in spec["runs"] + spec["reference"]["runs"] + ([spec["weights_run"]] if spec["weights_run"] else []):
-                if name not in plan.runs:
-                    raise ConfigError(f"figures.{fig}: no run named {name!r}")
-            plan.figures[fig] = spec
+            plan.figures[fig] = _merged(FIGURE_DEFAULTS, (config.get("figures") or {}).get(fig), f"figures.{fig}")
         plan.references = _merged(REFERENCE_DEFAULTS, config.get("references"), "references")
         plan.plotting = _merged(PLOTTING_DEFAULTS, config.get("plotting"), "plotting")
         plan.resources = _merged(RESOURCE_DEFAULTS, config.get("resources"), "resources")
@@ -127,9 +114,9 @@ class Plan:
         """system id -> model settings, for every run."""
         return {system_id(s["model"]): s["model"] for s in self.runs.values()}
 
-    def params(self, run: str, phase: str, method: str | None = None) -> dict:
+    def params(self, run: str, phase: str, method: str | None = None, variant: str | None = None) -> dict:
         """Rule params of one phase: exactly the settings its outputs depend on."""
-        return phase_settings(self.runs[run], phase, method)
+        return phase_settings(self.runs[run], phase, method, variant)
 
     def methods(self, run: str) -> list[str]:
         return list(self.runs[run]["pruning"]["methods"])

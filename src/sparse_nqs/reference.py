@@ -39,6 +39,28 @@ class ReferenceRequestError(ValueError):
     pass
 
 
+class ReferenceMismatchError(ReferenceRequestError):
+    """A reference record of another system than the run's (model, size, boundary or field)."""
+
+
+#: the keys of a record that say which system it belongs to (those of ``model.describe()``)
+SYSTEM_KEYS = ("model", "L", "N", "kappa", "boundary")
+
+
+def check_record(record: dict, model, where: str = "the reference record") -> dict:
+    """``record`` if it was computed for ``model``, else :class:`ReferenceMismatchError` naming
+    every key that differs. The field is compared exactly: a record at kappa 0.5 does not serve a
+    run at 0.50000049 (errors near the plateaus are 1e-6; a field shifted by d moves E/N by M_x d)."""
+    if not isinstance(record, dict) or "energy" not in record:
+        raise ReferenceMismatchError(f"{where} is not a reference record (no 'energy')")
+    expected = model.describe()
+    differ = [f"{key} = {record.get(key)!r} (the run has {expected[key]!r})" for key in SYSTEM_KEYS
+              if record.get(key) != expected[key]]
+    if differ:
+        raise ReferenceMismatchError(f"{where} belongs to another system: " + ", ".join(differ))
+    return record
+
+
 def resolve_method(model, method: str = "auto", dmrg_backend: str = "tenpy") -> str:
     """The concrete method for ``model``; raises before any work if the request cannot run."""
     if method not in METHODS:

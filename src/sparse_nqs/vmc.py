@@ -337,13 +337,17 @@ def _check_finite(energy: float, variance: float, bound: float, step: int, which
 
 
 def train(vstate: nk.vqs.MCState, model, n_steps: int, learning_rate: float, diag_shift: float,
-          first_step: int = 0) -> pd.DataFrame:
+          first_step: int = 0, progress=None) -> pd.DataFrame:
     """Run ``n_steps`` of VMC with SR on ``vstate``; returns the per-step log (columns ``LOG_COLUMNS``).
 
     Same update as NetKet's ``VMC_SR`` driver with ``optax.sgd(learning_rate)`` (a test checks
     it), as one compiled step. The energy in row ``step`` is the estimate from the samples drawn
     before the update of that step (NetKet's convention). On divergence the state is left as it
     was before this call and :class:`TrainingDivergedError` is raised.
+
+    ``progress``, if given, is called as ``progress(step, energy)`` after each step (the step's
+    global index and its energy estimate, already a Python float: no extra device transfer), e.g. a
+    :class:`sparse_nqs.progress.StepProgress`. It does not change the numbers.
     """
     step = partial(_vmc_sr_step, logpsi=vstate._apply_fun, machine=vstate._sampler_model,
                    chain_length=vstate.chain_length, n_discard=vstate.n_discard_per_chain)
@@ -361,19 +365,22 @@ def train(vstate: nk.vqs.MCState, model, n_steps: int, learning_rate: float, dia
             rows.append({"step": first_step + i, "energy": energy, "energy_error": error, "variance": variance,
                          "r_hat": r_hat, "acceptance": acceptance, "wall_seconds": time.perf_counter() - start})
             _check_finite(energy, variance, bound, first_step + i)
+            if progress is not None:
+                progress(first_step + i, energy)
     vstate.parameters = params
     vstate.sampler_state = sampler_state
     return pd.DataFrame(rows, columns=LOG_COLUMNS)
 
 
 def train_batch(vstates: list, model, n_steps: int, learning_rate: float, diag_shift: float,
-                first_step: int = 0) -> list[pd.DataFrame]:
+                first_step: int = 0, progress=None) -> list[pd.DataFrame]:
     """:func:`train` for several variational states of one architecture at once, as one vectorised
     program (``jax.vmap`` of the same step): the same numbers as training them one by one (up to
     floating-point summation order; a test checks it), with one compilation and one dispatch per
     step for all of them. Used for the isolated tickets of a run (different masks and initial
     weights, same network). Returns one log per state; on divergence of any state all are left as
-    they were and :class:`TrainingDivergedError` names it.
+    they were and :class:`TrainingDivergedError` names it. ``progress`` as in :func:`train`, called
+    with the list of the states' energies.
     """
     if not vstates:
         return []
@@ -402,6 +409,8 @@ def train_batch(vstates: list, model, n_steps: int, learning_rate: float, diag_s
                 rows[b].append({"step": first_step + i, "energy": energy, "energy_error": error,
                                 "variance": variance, "r_hat": r_hat, "acceptance": acceptance, "wall_seconds": wall})
                 _check_finite(energy, variance, bound, first_step + i, which=f" of state {b} of the batch")
+            if progress is not None:
+                progress(first_step + i, [r[-1]["energy"] for r in rows])
     for b, v in enumerate(vstates):
         v.parameters = jax.tree_util.tree_map(lambda leaf, b=b: leaf[b], params)
         v.sampler_state = jax.tree_util.tree_map(lambda leaf, b=b: leaf[b], sampler_state)

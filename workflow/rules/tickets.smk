@@ -16,7 +16,7 @@ rule ticket:
     wildcard_constraints:
         run=SINGLE_TICKET_RUNS,
     params:
-        settings=lambda wc: PLAN.params(wc.run, "ticket"),
+        settings=lambda wc: PLAN.params(wc.run, "ticket", variant=wc.variant),
     threads: res("train", "threads")
     resources:
         gpu=res("train", "gpu"),
