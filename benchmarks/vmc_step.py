@@ -4,7 +4,7 @@ Paper statistics per step: N_s = 1024 samples, 16 chains, 5 discarded sweeps, SR
 eta = 8e-3, lambda = 1e-4. Compilation is excluded (warm-up steps), the timed steps include
 sampling, local energies, the SR solve and the parameter update.
 
-    python benchmarks/vmc_step.py [--steps 100] [--profile] [--scaling] [--batch]
+    python benchmarks/vmc_step.py [--steps 100] [--profile] [--scaling] [--batch] [--densities]
 
 Prints one line per case: ``vmc_step L=4 alpha=1 ms_per_step=12.3``. With ``--scaling`` also the
 planning table: FFNN alpha 1 for L = 4 .. 10, and at L = 6 the same network pruned to a fraction of
@@ -14,7 +14,9 @@ N_s = 512) trained one after the other against one vectorised program (``train_b
 milliseconds per ticket-step and tickets of 400 steps per hour. With ``--profile`` where the time of
 a step goes: each part compiled and timed alone (``vmc_step_profile L=4 alpha=5 part=sr_solve ms=...``),
 and the same Gram matrix and Cholesky factorisation by NumPy/SciPy (OpenBLAS/LAPACK), the float64 floor
-of an exact SR solve on this machine.
+of an exact SR solve on this machine. With ``--densities`` the 10x10 FFNN alpha 5 at densities 1, 0.3,
+0.1, 0.03 and 0.01, the generic step against SR on the surviving weights, side by side
+(``vmc_step L=10 alpha=5 density=0.1 path=sparse ms_per_step=...``; ``--density-L 4`` in CI size).
 """
 
 import argparse
@@ -32,8 +34,10 @@ from sparse_nqs import vmc
 from sparse_nqs.vmc import SamplingSettings, make_vstate, set_masks, train, train_batch
 
 
-def ms_per_step(L: int, alpha: float, steps: int, warmup: int = 10, keep: float = 1.0) -> float:
-    """Milliseconds per step; ``keep`` < 1 masks all but that fraction of the weights first."""
+def ms_per_step(L: int, alpha: float, steps: int, warmup: int = 10, keep: float = 1.0,
+                surviving_only: bool = True) -> float:
+    """Milliseconds per step; ``keep`` < 1 masks all but that fraction of the weights first;
+    ``surviving_only`` False times the generic step (SR over every weight, masked ones included)."""
     model = TFIM(L)
     vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": alpha}), SamplingSettings(),
                          init_seed=0, sampler_seed=1)
@@ -42,10 +46,10 @@ def ms_per_step(L: int, alpha: float, steps: int, warmup: int = 10, keep: float 
         rng = np.random.default_rng(0)
         mask = (rng.random(kernel.shape) < keep).astype(kernel.dtype)
         set_masks(vstate, {"kernel": mask})
-    train(vstate, model, warmup, 8e-3, 1e-4)
+    train(vstate, model, warmup, 8e-3, 1e-4, surviving_only=surviving_only)
     jax.block_until_ready(vstate.parameters)
     start = time.perf_counter()
-    train(vstate, model, steps, 8e-3, 1e-4)
+    train(vstate, model, steps, 8e-3, 1e-4, surviving_only=surviving_only)
     jax.block_until_ready(vstate.parameters)
     return 1e3 * (time.perf_counter() - start) / steps
 
@@ -97,8 +101,8 @@ def step_profile(L: int, alpha: float) -> dict[str, float]:
     gram_jax = jax.jit(lambda O: vmc._gram_lower(O, columns=parameter_space))
     cholesky_jax = jax.jit(lambda a: jax.lax.linalg.cholesky(a, symmetrize_input=False))
 
-    step = jax.jit(lambda p, s: vmc._vmc_sr_step(sampler, operator, p, model_state, s, 8e-3, 1e-4, logpsi=logpsi,
-                                                 machine=machine, chain_length=chain_length, n_discard=n_discard))
+    step = jax.jit(lambda p, s: vmc._vmc_sr_step(sampler, operator, p, model_state, s, 8e-3, 1e-4, None,
+                                                 **vmc.step_options(vstate)))
     loop_steps = 20
     with vmc._blas_threads():  # the BLAS thread limit of training
         parts = {
@@ -163,6 +167,11 @@ def main():
     parser.add_argument("--scaling", action="store_true", help="also seconds per step against N and n")
     parser.add_argument("--batch", action="store_true", help="also batched against one-by-one ticket training")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[3, 6, 12])
+    parser.add_argument("--densities", action="store_true",
+                        help="also the 10x10 FFNN alpha 5 pruned to densities 1 .. 0.01: the generic step "
+                             "(path=dense) against SR on the surviving weights (path=sparse)")
+    parser.add_argument("--density-values", type=float, nargs="+", default=[1.0, 0.3, 0.1, 0.03, 0.01])
+    parser.add_argument("--density-L", type=int, default=10, help="lattice of --densities (CI-size: 4)")
     args = parser.parse_args()
     cases = [(4, 1), (4, 5)]
     if jax.default_backend() == "gpu":
@@ -183,6 +192,14 @@ def main():
             n = int(round(keep * 6**4))
             print(f"vmc_step_scaling L=6 alpha=1 n~{n} ms_per_step={ms_per_step(6, 1, steps, keep=keep):.1f}",
                   flush=True)
+
+    if args.densities:
+        steps = max(3, args.steps // 20)
+        for density in args.density_values:
+            for path in ("dense", "sparse"):
+                ms = ms_per_step(args.density_L, 5, steps, warmup=2, keep=density, surviving_only=path == "sparse")
+                print(f"vmc_step L={args.density_L} alpha=5 density={density:g} path={path} ms_per_step={ms:.1f}",
+                      flush=True)
 
     if args.batch:
         steps = max(10, args.steps // 5)

@@ -25,7 +25,7 @@ from jax.flatten_util import ravel_pytree
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from .networks import MASKS
+from .networks import LOG_DERIVATIVES, MASKS
 
 PROPOSALS = ("auto", "local", "local+star")
 
@@ -265,6 +265,54 @@ def sr_direction(jacobian, energies, diag_shift):
     return solution if parameter_space else solution @ O
 
 
+#: SR in the space of the surviving weights keeps this many columns per factor 2 of sizes: the number of
+#: columns is rounded up to 2^e (1 + k / COLUMN_BUCKETS_PER_OCTAVE), at most 12.5 % of padding, so that
+#: a new mask recompiles the step only when its size crosses a bucket
+COLUMN_BUCKETS_PER_OCTAVE = 8
+COLUMN_BUCKET_MIN = 16
+
+
+def column_bucket(n: int) -> int:
+    """The number of Jacobian columns a step with ``n`` surviving parameters is compiled for."""
+    if n <= COLUMN_BUCKET_MIN:
+        return COLUMN_BUCKET_MIN
+    step = max(1, 2 ** (int(n).bit_length() - 1) // COLUMN_BUCKETS_PER_OCTAVE)
+    return -(-int(n) // step) * step
+
+
+def alive_flags(params, masks) -> np.ndarray:
+    """One flag per entry of ``ravel_pytree(params)``: False for a masked weight, True for an unmasked
+    one and for every parameter without a mask."""
+    def alive(path, value):
+        node = masks
+        for key in path:
+            name = getattr(key, "key", key)
+            if not (hasattr(node, "keys") and name in node):
+                return np.ones(np.shape(value), dtype=bool)
+            node = node[name]
+        return np.asarray(node) != 0
+
+    return np.asarray(ravel_pytree(jax.tree_util.tree_map_with_path(alive, params))[0]).astype(bool)
+
+
+def surviving_columns(params, masks, size: int | None = None) -> np.ndarray | None:
+    """Indices into ``ravel_pytree(params)`` of the parameters a step trains: every unmasked weight and
+    every parameter without a mask, padded to ``size`` (default :func:`column_bucket`) with masked
+    ones; None when that would keep every column (the dense step).
+
+    A masked weight's column of the log-derivative Jacobian is exactly zero (the forward pass uses
+    weight * mask), so it adds nothing to S = O^T O nor to the NTK matrix O O^T, and its SR update is
+    exactly zero. Dropping those columns before the Gram matrix gives the same update on a side of
+    min(N_s, columns kept); padding columns are zero columns, whose update is zero in both forms.
+    """
+    flags = alive_flags(params, masks)
+    live, dead = np.flatnonzero(flags), np.flatnonzero(~flags)
+    size = column_bucket(live.size) if size is None else size
+    if size >= flags.size:
+        return None
+    return np.concatenate([live, dead[:size - live.size]]).astype(np.int32)
+
+
 @contextmanager
 def _blas_threads():
     """Limit the BLAS/LAPACK thread pools (OpenBLAS) while JAX trains on the CPU.
@@ -282,14 +330,25 @@ def _blas_threads():
         yield
 
 
-STEP_STATIC = ("logpsi", "machine", "chain_length", "n_discard")
+STEP_STATIC = ("logpsi", "machine", "chain_length", "n_discard", "log_derivatives")
 
 
-def _vmc_sr_update(sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift, *,
-                   logpsi, machine, chain_length, n_discard):
+def step_options(vstate: nk.vqs.MCState) -> dict:
+    """The static (compile-time) arguments of the compiled step for ``vstate``."""
+    return {"logpsi": vstate._apply_fun, "machine": vstate._sampler_model, "chain_length": vstate.chain_length,
+            "n_discard": vstate.n_discard_per_chain, "log_derivatives": LOG_DERIVATIVES.get(type(vstate.model))}
+
+
+def _vmc_sr_update(sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift, columns, *,
+                   logpsi, machine, chain_length, n_discard, log_derivatives=None):
     """One VMC step: sample, local energies, SR solve, SGD update (compiled by the two wrappers below).
 
     The masks are an argument (``model_state``), so a new mask reuses the compiled step.
+    ``columns``: the parameters SR solves for (:func:`surviving_columns`; the others are masked and
+    their update is exactly zero), or None for all of them; a new mask recompiles only when the
+    number of columns changes bucket. ``log_derivatives(variables, x, columns)``: the per-sample
+    log-derivatives of those columns in closed form (e.g. :func:`sparse_nqs.networks.ffnn_log_derivatives`),
+    used instead of a backward pass per sample when columns are given.
     """
     variables = {"params": params, **model_state}
     sampler_state = sampler.reset(machine, variables, sampler_state)
@@ -301,10 +360,18 @@ def _vmc_sr_update(sampler, operator, params, model_state, sampler_state, learni
     stats = nk.stats.statistics(energies.reshape(samples.shape[:2]))
 
     flat, unravel = ravel_pytree(params)
-    # per-sample gradients (jacrev of the batched function would cost N_s backward passes of N_s samples)
-    jacobian = jax.vmap(jax.grad(lambda f, xi: logpsi({"params": unravel(f), **model_state}, xi)),
-                        in_axes=(None, 0))(flat, x)
-    delta = sr_direction(jacobian, energies.real, diag_shift)
+    if columns is not None and log_derivatives is not None:
+        jacobian = log_derivatives(variables, x, columns)  # the surviving columns only, in closed form
+    else:
+        # per-sample gradients (jacrev of the batched function would cost N_s backward passes of N_s samples)
+        jacobian = jax.vmap(jax.grad(lambda f, xi: logpsi({"params": unravel(f), **model_state}, xi)),
+                            in_axes=(None, 0))(flat, x)
+        jacobian = jacobian if columns is None else jacobian[:, columns]
+    if columns is None:
+        delta = sr_direction(jacobian, energies.real, diag_shift)
+    else:
+        delta = jnp.zeros_like(flat).at[columns].set(sr_direction(jacobian, energies.real, diag_shift),
+                                                     unique_indices=True)
     log = jnp.stack([stats.mean.real, stats.error_of_mean, stats.variance, stats.R_hat,
                      sampler_state.n_accepted / sampler_state.n_steps])
     return unravel(flat - learning_rate * delta), sampler_state, log
@@ -316,11 +383,11 @@ _vmc_sr_step = partial(jax.jit, static_argnames=STEP_STATIC)(_vmc_sr_update)
 
 @partial(jax.jit, static_argnames=STEP_STATIC)
 def _vmc_sr_step_batched(sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift,
-                         **static):
+                         columns, **static):
     """Independent states of one architecture (stacked along a leading axis) in one compiled step."""
     one = partial(_vmc_sr_update, **static)
-    return jax.vmap(one, in_axes=(None, None, 0, 0, 0, None, None))(
-        sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift)
+    return jax.vmap(one, in_axes=(None, None, 0, 0, 0, None, None, 0))(
+        sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift, columns)
 
 
 def _check_finite(energy: float, variance: float, bound: float, step: int, which: str = "") -> None:
@@ -337,7 +404,7 @@ def _check_finite(energy: float, variance: float, bound: float, step: int, which
 
 
 def train(vstate: nk.vqs.MCState, model, n_steps: int, learning_rate: float, diag_shift: float,
-          first_step: int = 0, progress=None) -> pd.DataFrame:
+          first_step: int = 0, progress=None, surviving_only: bool = True) -> pd.DataFrame:
     """Run ``n_steps`` of VMC with SR on ``vstate``; returns the per-step log (columns ``LOG_COLUMNS``).
 
     Same update as NetKet's ``VMC_SR`` driver with ``optax.sgd(learning_rate)`` (a test checks
@@ -348,9 +415,13 @@ def train(vstate: nk.vqs.MCState, model, n_steps: int, learning_rate: float, dia
     ``progress``, if given, is called as ``progress(step, energy)`` after each step (the step's
     global index and its energy estimate, already a Python float: no extra device transfer), e.g. a
     :class:`sparse_nqs.progress.StepProgress`. It does not change the numbers.
+
+    ``surviving_only``: SR on the surviving weights only (:func:`surviving_columns`; the same update,
+    at the cost of the weights a pruned network still has); False: the generic step over all of them.
     """
-    step = partial(_vmc_sr_step, logpsi=vstate._apply_fun, machine=vstate._sampler_model,
-                   chain_length=vstate.chain_length, n_discard=vstate.n_discard_per_chain)
+    columns = surviving_columns(vstate.parameters, vstate.model_state[MASKS]) if surviving_only else None
+    columns = None if columns is None else jnp.asarray(columns)
+    step = partial(_vmc_sr_step, **step_options(vstate))
     operator = model.hamiltonian.to_jax_operator()
     learning_rate, diag_shift = jnp.asarray(learning_rate), jnp.asarray(diag_shift)
     params, model_state, sampler_state = vstate.parameters, vstate.model_state, vstate.sampler_state
@@ -360,7 +431,7 @@ def train(vstate: nk.vqs.MCState, model, n_steps: int, learning_rate: float, dia
     with _blas_threads():
         for i in range(n_steps):
             params, sampler_state, log = step(vstate.sampler, operator, params, model_state, sampler_state,
-                                              learning_rate, diag_shift)
+                                              learning_rate, diag_shift, columns)
             energy, error, variance, r_hat, acceptance = np.asarray(log).tolist()  # one transfer, not five
             rows.append({"step": first_step + i, "energy": energy, "energy_error": error, "variance": variance,
                          "r_hat": r_hat, "acceptance": acceptance, "wall_seconds": time.perf_counter() - start})
@@ -373,26 +444,27 @@ def train(vstate: nk.vqs.MCState, model, n_steps: int, learning_rate: float, dia
 
 
 def train_batch(vstates: list, model, n_steps: int, learning_rate: float, diag_shift: float,
-                first_step: int = 0, progress=None) -> list[pd.DataFrame]:
+                first_step: int = 0, progress=None, surviving_only: bool = True) -> list[pd.DataFrame]:
     """:func:`train` for several variational states of one architecture at once, as one vectorised
     program (``jax.vmap`` of the same step): the same numbers as training them one by one (up to
     floating-point summation order; a test checks it), with one compilation and one dispatch per
     step for all of them. Used for the isolated tickets of a run (different masks and initial
     weights, same network). Returns one log per state; on divergence of any state all are left as
     they were and :class:`TrainingDivergedError` names it. ``progress`` as in :func:`train`, called
-    with the list of the states' energies.
+    with the list of the states' energies; ``surviving_only`` as in :func:`train` (the states share
+    the largest number of columns, padded with masked ones).
     """
     if not vstates:
         return []
     first = vstates[0]
-    step = partial(_vmc_sr_step_batched, logpsi=first._apply_fun, machine=first._sampler_model,
-                   chain_length=first.chain_length, n_discard=first.n_discard_per_chain)
+    step = partial(_vmc_sr_step_batched, **step_options(first))
     operator = model.hamiltonian.to_jax_operator()
     learning_rate, diag_shift = jnp.asarray(learning_rate), jnp.asarray(diag_shift)
 
     def stacked(trees):
         return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *trees)
 
+    columns = _batch_columns(vstates) if surviving_only else None
     params = stacked([v.parameters for v in vstates])
     model_state = stacked([v.model_state for v in vstates])
     sampler_state = stacked([v.sampler_state for v in vstates])
@@ -402,7 +474,7 @@ def train_batch(vstates: list, model, n_steps: int, learning_rate: float, diag_s
     with _blas_threads():
         for i in range(n_steps):
             params, sampler_state, log = step(first.sampler, operator, params, model_state, sampler_state,
-                                              learning_rate, diag_shift)
+                                              learning_rate, diag_shift, columns)
             log = np.asarray(log)
             wall = time.perf_counter() - start
             for b, (energy, error, variance, r_hat, acceptance) in enumerate(log.tolist()):
@@ -415,3 +487,12 @@ def train_batch(vstates: list, model, n_steps: int, learning_rate: float, diag_s
         v.parameters = jax.tree_util.tree_map(lambda leaf, b=b: leaf[b], params)
         v.sampler_state = jax.tree_util.tree_map(lambda leaf, b=b: leaf[b], sampler_state)
     return [pd.DataFrame(r, columns=LOG_COLUMNS) for r in rows]
+
+
+def _batch_columns(vstates: list):
+    """:func:`surviving_columns` of several states, all padded to the largest bucket among them (one
+    row per state), or None when that bucket keeps every column."""
+    trees = [(v.parameters, v.model_state[MASKS]) for v in vstates]
+    size = max(column_bucket(np.count_nonzero(alive_flags(*tree))) for tree in trees)
+    each = [surviving_columns(*tree, size=size) for tree in trees]
+    return None if each[0] is None else jnp.asarray(np.stack(each))
