@@ -35,21 +35,22 @@ from sparse_nqs.vmc import SamplingSettings, make_vstate, set_masks, train, trai
 
 
 def ms_per_step(L: int, alpha: float, steps: int, warmup: int = 10, keep: float = 1.0,
-                surviving_only: bool = True) -> float:
+                fast: bool = True) -> float:
     """Milliseconds per step; ``keep`` < 1 masks all but that fraction of the weights first;
-    ``surviving_only`` False times the generic step (SR over every weight, masked ones included)."""
+    ``fast`` False times the generic step (SR over every weight, masked ones included; full forward
+    passes for every proposal and connected configuration)."""
     model = TFIM(L)
     vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": alpha}), SamplingSettings(),
-                         init_seed=0, sampler_seed=1)
+                         init_seed=0, sampler_seed=1, incremental_amplitudes=fast)
     if keep < 1.0:
         kernel = vstate.model_state["masks"]["kernel"]
         rng = np.random.default_rng(0)
         mask = (rng.random(kernel.shape) < keep).astype(kernel.dtype)
         set_masks(vstate, {"kernel": mask})
-    train(vstate, model, warmup, 8e-3, 1e-4, surviving_only=surviving_only)
+    train(vstate, model, warmup, 8e-3, 1e-4, fast=fast)
     jax.block_until_ready(vstate.parameters)
     start = time.perf_counter()
-    train(vstate, model, steps, 8e-3, 1e-4, surviving_only=surviving_only)
+    train(vstate, model, steps, 8e-3, 1e-4, fast=fast)
     jax.block_until_ready(vstate.parameters)
     return 1e3 * (time.perf_counter() - start) / steps
 
@@ -102,7 +103,7 @@ def step_profile(L: int, alpha: float) -> dict[str, float]:
     cholesky_jax = jax.jit(lambda a: jax.lax.linalg.cholesky(a, symmetrize_input=False))
 
     step = jax.jit(lambda p, s: vmc._vmc_sr_step(sampler, operator, p, model_state, s, 8e-3, 1e-4, None,
-                                                 **vmc.step_options(vstate)))
+                                                 **vmc.step_options(vstate, model)))
     loop_steps = 20
     with vmc._blas_threads():  # the BLAS thread limit of training
         parts = {
@@ -197,7 +198,7 @@ def main():
         steps = max(3, args.steps // 20)
         for density in args.density_values:
             for path in ("dense", "sparse"):
-                ms = ms_per_step(args.density_L, 5, steps, warmup=2, keep=density, surviving_only=path == "sparse")
+                ms = ms_per_step(args.density_L, 5, steps, warmup=2, keep=density, fast=path == "sparse")
                 print(f"vmc_step L={args.density_L} alpha=5 density={density:g} path={path} ms_per_step={ms:.1f}",
                       flush=True)
 

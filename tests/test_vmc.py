@@ -305,7 +305,7 @@ def test_sr_on_the_surviving_weights_is_the_same_update(network, n_samples):
     0.03, whichever side (parameters or samples) each form solves on."""
     model = TFIM(4)
     vstate = make_vstate(model, build_network(network), SamplingSettings(n_samples=n_samples), 0, 1)
-    step = partial(vmc._vmc_sr_step, **vmc.step_options(vstate))  # the FFNN's log-derivatives in closed form
+    step = partial(vmc._vmc_sr_step, **vmc.step_options(vstate, model))  # the FFNN's closed forms
     operator = model.hamiltonian.to_jax_operator()
     rng = np.random.default_rng(7)
     flat_params = jax.flatten_util.ravel_pytree(vstate.parameters)[0]
@@ -353,3 +353,44 @@ def test_ffnn_log_derivatives_in_closed_form_equal_the_backward_pass():
     np.testing.assert_array_equal(np.asarray(closed), np.asarray(generic))
     dead = ~vmc.alive_flags(vstate.parameters, vstate.model_state["masks"])
     assert dead.sum() > 100 and not np.asarray(closed)[:, dead].any()
+
+
+def _masked_ffnn_state(model, n_samples, incremental_amplitudes, alpha=2, seed=5):
+    vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": alpha}), SamplingSettings(n_samples=n_samples),
+                         3, 4, incremental_amplitudes=incremental_amplitudes)
+    kernel = vstate.model_state["masks"]["kernel"]
+    set_masks(vstate, {"kernel": jnp.asarray(np.random.default_rng(seed).random(kernel.shape) < 0.5, kernel.dtype)})
+    return vstate
+
+
+@pytest.mark.parametrize("model", [TFIM(3), TFIM(2, boundary="periodic"), ToricCode(2), ToricCode(3)],
+                         ids=["tfim-open", "tfim-periodic-L2", "toric-L2", "toric-L3"])
+def test_incremental_ffnn_amplitudes_give_the_same_chain_and_local_energies(model):
+    """Pre-activations updated per proposal (single or star flips) and per connected configuration:
+    the same samples and acceptances as full forward passes, log-probabilities and local energies to 1e-12."""
+    from sparse_nqs.incremental import FlipHamiltonian
+
+    fast, generic = (_masked_ffnn_state(model, 256, flag) for flag in (True, False))
+    assert type(fast.sampler).__name__ == "FastMetropolisSampler" and not type(generic.sampler).incremental
+    for _ in range(3):  # the chains continue from one call to the next
+        np.testing.assert_array_equal(np.asarray(fast.sample()), np.asarray(generic.sample()))
+    a, b = fast.sampler_state, generic.sampler_state
+    assert int(a.n_accepted_proc.sum()) == int(b.n_accepted_proc.sum()) > 0
+    np.testing.assert_allclose(np.asarray(a.log_prob), np.asarray(b.log_prob), rtol=0, atol=1e-12)
+    x = fast.samples.reshape(-1, model.N)
+    incremental = FlipHamiltonian.of(model).ffnn_local_energies(fast.variables, x)
+    reference = vmc.local_energies(model.hamiltonian.to_jax_operator(), fast._apply_fun, fast.variables, x)
+    np.testing.assert_allclose(np.asarray(incremental), np.asarray(reference), rtol=1e-12, atol=1e-12)
+
+
+def test_fast_training_step_equals_the_generic_one():
+    """A few training steps with every fast path (surviving columns, closed-form log-derivatives,
+    incremental sampler and local energies) against the generic step: same energies and weights."""
+    model = TFIM(3)
+    fast, generic = (_masked_ffnn_state(model, 128, flag) for flag in (True, False))
+    log_fast = train(fast, model, 5, 8e-3, 1e-3)
+    log_generic = train(generic, model, 5, 8e-3, 1e-3, fast=False)
+    np.testing.assert_allclose(log_fast.energy, log_generic.energy, rtol=1e-10)
+    np.testing.assert_array_equal(log_fast.acceptance, log_generic.acceptance)
+    wf, wg = (np.asarray(jax.flatten_util.ravel_pytree(v.parameters)[0]) for v in (fast, generic))
+    np.testing.assert_allclose(wf, wg, rtol=1e-9, atol=1e-12)
