@@ -6,7 +6,9 @@ sampling, local energies, the SR solve and the parameter update.
 
     python benchmarks/vmc_step.py [--steps 100] [--profile] [--scaling] [--batch] [--densities]
 
-Prints one line per case: ``vmc_step L=4 alpha=1 ms_per_step=12.3``. With ``--scaling`` also the
+Prints one line per case: ``vmc_step L=4 alpha=1 ms_per_step=12.3`` (every fast path), beside the
+same network through the generic step (``path=generic``) and plain NetKet's ``VMC_SR`` driver
+(``path=netket_vmc_sr``). With ``--scaling`` also the
 planning table: FFNN alpha 1 for L = 4 .. 10, and at L = 6 the same network pruned to a fraction of
 its weights (``vmc_step_scaling L=6 alpha=1 n=324 ms_per_step=...``). With ``--batch`` the
 isolated-ticket throughput: B tickets of one run (4x4 TFIM, the default config's networks and
@@ -51,6 +53,24 @@ def ms_per_step(L: int, alpha: float, steps: int, warmup: int = 10, keep: float 
     jax.block_until_ready(vstate.parameters)
     start = time.perf_counter()
     train(vstate, model, steps, 8e-3, 1e-4, fast=fast)
+    jax.block_until_ready(vstate.parameters)
+    return 1e3 * (time.perf_counter() - start) / steps
+
+
+def netket_ms_per_step(L: int, alpha: float, steps: int, warmup: int = 10) -> float:
+    """Milliseconds per step of plain NetKet: its ``VMC_SR`` driver (optax SGD, same eta and lambda) on
+    the same state, sampler settings and network (the step this package's training reproduces)."""
+    import netket as nk
+    import optax
+
+    model = TFIM(L)
+    vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": alpha}), SamplingSettings(),
+                         init_seed=0, sampler_seed=1, incremental_amplitudes=False)
+    driver = nk.driver.VMC_SR(model.hamiltonian, optax.sgd(8e-3), diag_shift=1e-4, variational_state=vstate)
+    driver.run(warmup, out=(), show_progress=False)
+    jax.block_until_ready(vstate.parameters)
+    start = time.perf_counter()
+    driver.run(steps, out=(), show_progress=False)
     jax.block_until_ready(vstate.parameters)
     return 1e3 * (time.perf_counter() - start) / steps
 
@@ -179,6 +199,11 @@ def main():
         cases.append((10, 5))
     for L, alpha in cases:
         print(f"vmc_step L={L} alpha={alpha:g} ms_per_step={ms_per_step(L, alpha, args.steps):.1f}", flush=True)
+        # the same dense network, side by side: this package's generic step and plain NetKet
+        print(f"vmc_step L={L} alpha={alpha:g} path=generic "
+              f"ms_per_step={ms_per_step(L, alpha, args.steps, fast=False):.1f}", flush=True)
+        print(f"vmc_step L={L} alpha={alpha:g} path=netket_vmc_sr "
+              f"ms_per_step={netket_ms_per_step(L, alpha, max(10, args.steps // 2)):.1f}", flush=True)
     if args.profile:
         for L, alpha in cases:
             parts = step_profile(L, alpha)

@@ -18,6 +18,7 @@ Metropolis rules), hence written here. Other architectures keep the generic path
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import jax
@@ -55,7 +56,10 @@ def _extended(s, dtype) -> jax.Array:
 def _flip_change(s_ext, W_ext, sites):
     """theta' - theta = -2 sum_k s_{site_k} W_{site_k} for a batch: s_ext (B, N+1), sites (B, g)."""
     spins = jnp.take_along_axis(s_ext, sites, axis=-1)  # (B, g)
-    return -2.0 * jnp.einsum("bg,bgh->bh", spins, W_ext[sites])
+    change = spins[:, 0, None] * W_ext[sites[:, 0]]
+    for k in range(1, sites.shape[1]):  # a group has a few sites: a sum, not a contraction
+        change = change + spins[:, k, None] * W_ext[sites[:, k]]
+    return -2.0 * change
 
 
 def sample_chain(sampler, machine, parameters, state, chain_length: int):
@@ -108,6 +112,7 @@ class FlipHamiltonian:
     groups: tuple
     coefficient: float
     diagonal: tuple
+    chunk: int = 32
 
     @classmethod
     def of(cls, model) -> "FlipHamiltonian":
@@ -132,10 +137,20 @@ class FlipHamiltonian:
         log_psi = jnp.sum(jax.nn.relu(theta), axis=-1)
         table = padded_groups(self.groups, x.shape[-1])  # (G, g)
         spins = _extended(s, W_ext.dtype)[:, table]  # (N_s, G, g)
-        # theta of every flipped configuration, summed over k so that XLA fuses it into the ReLU sum
-        # without an (N_s, G, alpha N) intermediate per spin of the group
-        flipped = theta[:, None, :]
-        for k in range(table.shape[1]):
-            flipped = flipped - 2.0 * spins[:, :, k, None] * W_ext[table[:, k]][None]
-        log_ratio = jnp.sum(jax.nn.relu(flipped), axis=-1) - log_psi[:, None]
+        rows = [W_ext[table[:, k]][None] for k in range(table.shape[1])]  # g x (1, G, alpha N)
+
+        def flipped_log_psi(chunk):
+            theta_c, spins_c = chunk
+            flipped = theta_c[:, None, :]
+            for k, row in enumerate(rows):
+                flipped = flipped - 2.0 * spins_c[:, :, k, None] * row
+            return jnp.sum(jax.nn.relu(flipped), axis=-1)
+
+        # a few samples at a time: the (chunk, G, alpha N) pre-activations stay in cache (measured at
+        # 10x10 alpha 5, N_s 1024: 26 ms in chunks of 32 against 257 ms for all samples at once)
+        chunk = math.gcd(x.shape[0], self.chunk)
+        n_chunks = x.shape[0] // chunk
+        flipped = jax.lax.map(flipped_log_psi, (theta.reshape(n_chunks, chunk, -1),
+                                                spins.reshape(n_chunks, chunk, *spins.shape[1:])))
+        log_ratio = flipped.reshape(x.shape[0], -1) - log_psi[:, None]
         return self.diagonal_energy(s) + self.coefficient * jnp.sum(jnp.exp(log_ratio), axis=-1)
