@@ -1,16 +1,20 @@
 """Projected training cost of a config (default: the paper preset) on this machine, from measured steps.
 
-Every run of the config is counted in VMC-SR steps: pre-training j, then I rounds of k steps per
-pruning method, then the isolated tickets (their own step budget each). The time of one step is
-measured here for each distinct (system, network, sampling) of the config, with the run's own
-statistics, on the dense network (a masked network costs the same: masks multiply dense tensors).
-Evaluation and fidelity sampling are not counted (a few per cent of the steps' sampling).
+Every run of the config is counted in VMC-SR steps at the density they train at: pre-training j
+dense, then I rounds of k steps per pruning method at the density n_i / n_init of each round, then the
+isolated tickets (their own step budget each, at the density of their IMP-WR mask). The time of one
+step is measured here for each distinct (system, network, sampling) of the config, with the run's own
+statistics, side by side for two paths: ``generic`` (the step before SR on the surviving weights and
+incremental FFNN amplitudes: a pruned network costs what the dense one does, measured dense) and
+``fast`` (every fast path, measured at the densities of ``--densities`` on random masks and
+interpolated log-log in between; below the sparsest measured density its time is used). Evaluation
+and fidelity sampling are not counted (a few per cent of the steps' sampling).
 
     python benchmarks/project_cost.py [--configfile workflow/presets/paper.yaml] [--steps 3] [--kinds ffnn cnn]
 
-Prints one line per measured case (``step_time ... ms_per_step=``), one per run
-(``run_cost run=... steps=... hours=...``) and the total (``project_cost total_steps=... hours=...``),
-with the device the steps ran on. The paper reports about 1000 GPU-hours for its final experiments
+Prints one line per measured case and path (``step_time ... path=fast density=0.1 ms_per_step=``), one
+per run (``run_cost run=... steps=... hours_generic=... hours_fast=...``) and the total
+(``project_cost total_steps=... hours_generic=... hours_fast=...``), with the device the steps ran on. The paper reports about 1000 GPU-hours for its final experiments
 (Table 8: 22 GPU-hours for one IMP-WR run of the 10x10 FFNN alpha = 5).
 """
 
@@ -21,19 +25,29 @@ import time
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 import yaml
+from flax.traverse_util import flatten_dict, unflatten_dict
 
 from sparse_nqs.experiment import Run, ticket_list
+from sparse_nqs.networks import PRUNING_EXCLUDED
 from sparse_nqs.plan import Plan
+from sparse_nqs.vmc import make_vstate, set_masks, train
 
 
-def run_steps(settings: dict) -> int:
-    """SR steps of one run: pre-training, every pruning method's rounds, every ticket."""
+def run_phases(settings: dict, n_sequence: list[int]) -> list[tuple[int, float]]:
+    """(SR steps, density n / n_init) of every phase of one run: pre-training, every pruning method's
+    rounds, every ticket."""
     p = settings["pruning"]
-    steps = int(p["pretrain_steps"]) + len(p["methods"]) * int(p["iterations"]) * int(p["steps_per_iteration"])
+    n_init = n_sequence[0]
+    phases = [(int(p["pretrain_steps"]), 1.0)]
+    for _ in p["methods"]:
+        phases += [(int(p["steps_per_iteration"]), n_sequence[i + 1] / n_init) for i in range(int(p["iterations"]))]
     ticket_steps = settings["tickets"]["steps"]
     ticket_steps = int(p["pretrain_steps"] if ticket_steps is None else ticket_steps)
-    return steps + len(ticket_list(settings)) * ticket_steps
+    phases += [(ticket_steps, n_sequence[i + 1] / n_init) for _, i in ticket_list(settings)]
+    return phases
 
 
 def case_key(settings: dict) -> str:
@@ -43,16 +57,37 @@ def case_key(settings: dict) -> str:
                       sort_keys=True)
 
 
-def seconds_per_step(settings: dict, steps: int, warmup: int = 2) -> float:
+def seconds_per_step(settings: dict, steps: int, density: float = 1.0, fast: bool = True, warmup: int = 2) -> float:
+    """Seconds per SR step of the run's network with a random mask keeping ``density`` of its prunable
+    weights; ``fast`` False: the generic step and sampler."""
     with tempfile.TemporaryDirectory() as directory:
         run = Run({"name": "benchmark", **settings}, Path(directory))
-        vstate = run.vstate(None, 0)
-        run.train(vstate, warmup, first_step=0)  # compilation
-        jax.block_until_ready(vstate.parameters)
+        vstate = make_vstate(run.model, run.network, run.sampling, init_seed=0, sampler_seed=0,
+                             incremental_amplitudes=fast)
+        if density < 1.0:
+            rng = np.random.default_rng(0)
+            masks = flatten_dict(vstate.model_state["masks"])
+            for path, mask in masks.items():
+                if not any(name in part for part in path for name in PRUNING_EXCLUDED):
+                    masks[path] = jnp.asarray(rng.random(mask.shape) < density, mask.dtype)
+            set_masks(vstate, unflatten_dict(masks))
+        o = settings["optimizer"]
+
+        def steps_of(n):
+            train(vstate, run.model, n, o["learning_rate"], o["diag_shift"], fast=fast)
+            jax.block_until_ready(vstate.parameters)
+
+        steps_of(warmup)  # compilation
         start = time.perf_counter()
-        run.train(vstate, steps, first_step=warmup)
-        jax.block_until_ready(vstate.parameters)
+        steps_of(steps)
         return (time.perf_counter() - start) / steps
+
+
+def interpolated(times: dict[float, float], density: float) -> float:
+    """Step time at ``density`` from the measured {density: seconds}, log-log linear in between."""
+    ds = np.array(sorted(times))
+    ts = np.array([times[d] for d in ds])
+    return float(np.exp(np.interp(np.log(max(density, ds[0])), np.log(ds), np.log(ts))))
 
 
 def main():
@@ -61,35 +96,45 @@ def main():
     parser.add_argument("--steps", type=int, default=3, help="timed steps per case (after 2 warm-up steps)")
     parser.add_argument("--kinds", nargs="+", default=["ffnn", "cnn", "rescnn"],
                         help="network kinds to measure (a 10x10 ResCNN 16/4 step takes minutes on a CPU)")
+    parser.add_argument("--densities", type=float, nargs="+", default=[1.0, 0.3, 0.1, 0.03, 0.01],
+                        help="densities at which the fast path is measured")
     args = parser.parse_args()
     plan = Plan.from_config(yaml.safe_load(Path(args.configfile).read_text()))
     device = jax.devices()[0]
     print(f"device: {device.platform} {getattr(device, 'device_kind', '')} ({jax.device_count()} device(s))",
           flush=True)
-    timing = {}
+    generic, fast = {}, {}  # case -> seconds per step (generic: dense), {density: seconds} (fast)
     for name, settings in plan.runs.items():
         key = case_key(settings)
-        if settings["network"]["kind"] not in args.kinds:
+        if settings["network"]["kind"] not in args.kinds or key in generic:
             continue
-        if key not in timing:
-            timing[key] = seconds_per_step(settings, args.steps)
-            m, net, s = settings["model"], settings["network"], settings["sampling"]
-            label = ",".join(f"{k}={v}" for k, v in net.items() if v is not None and k != "init_std")
-            print(f"step_time model={m['name']} L={m['L']} network={label} n_samples={s['n_samples']} "
-                  f"ms_per_step={1e3 * timing[key]:.1f}", flush=True)
-    total_steps, total_seconds, skipped = 0, 0.0, []
+        m, net, smp = settings["model"], settings["network"], settings["sampling"]
+        label = ",".join(f"{k}={v}" for k, v in net.items() if v is not None and k != "init_std")
+        case = f"model={m['name']} L={m['L']} network={label} n_samples={smp['n_samples']}"
+        generic[key] = seconds_per_step(settings, args.steps, fast=False)
+        print(f"step_time {case} path=generic density=1 ms_per_step={1e3 * generic[key]:.1f}", flush=True)
+        fast[key] = {}
+        for density in args.densities:
+            fast[key][density] = seconds_per_step(settings, args.steps, density=density)
+            print(f"step_time {case} path=fast density={density:g} ms_per_step={1e3 * fast[key][density]:.1f}",
+                  flush=True)
+    total_steps, hours_generic, hours_fast, skipped = 0, 0.0, 0.0, []
     for name, settings in plan.runs.items():
-        steps = run_steps(settings)
-        if case_key(settings) not in timing:
+        phases = run_phases(settings, plan.summaries[name]["n_sequence"])
+        steps = sum(n for n, _ in phases)
+        key = case_key(settings)
+        if key not in generic:
             skipped.append(name)
             print(f"run_cost run={name} steps={steps} hours=not-measured", flush=True)
             continue
-        seconds = steps * timing[case_key(settings)]
+        before = steps * generic[key] / 3600
+        after = sum(n * interpolated(fast[key], density) for n, density in phases) / 3600
         total_steps += steps
-        total_seconds += seconds
-        print(f"run_cost run={name} steps={steps} hours={seconds / 3600:.2f}", flush=True)
+        hours_generic += before
+        hours_fast += after
+        print(f"run_cost run={name} steps={steps} hours_generic={before:.2f} hours_fast={after:.2f}", flush=True)
     print(f"project_cost config={args.configfile} runs={len(plan.runs)} total_steps={total_steps} "
-          f"hours={total_seconds / 3600:.1f} device={device.platform}"
+          f"hours_generic={hours_generic:.1f} hours_fast={hours_fast:.1f} device={device.platform}"
           + (f" not_measured={len(skipped)} runs ({', '.join(skipped)})" if skipped else ""), flush=True)
 
 

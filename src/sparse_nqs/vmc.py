@@ -291,6 +291,9 @@ def sr_direction(jacobian, energies, diag_shift):
 #: a new mask recompiles the step only when its size crosses a bucket
 COLUMN_BUCKETS_PER_OCTAVE = 8
 COLUMN_BUCKET_MIN = 16
+#: networks with fewer parameters keep the dense solve: it takes a few milliseconds there, less than
+#: the recompilation that every new bucket of a pruning run would cost (and small runs keep their numbers)
+COLUMN_DROP_MIN_PARAMETERS = 2048
 
 
 def column_bucket(n: int) -> int:
@@ -319,7 +322,8 @@ def alive_flags(params, masks) -> np.ndarray:
 def surviving_columns(params, masks, size: int | None = None) -> np.ndarray | None:
     """Indices into ``ravel_pytree(params)`` of the parameters a step trains: every unmasked weight and
     every parameter without a mask, padded to ``size`` (default :func:`column_bucket`) with masked
-    ones; None when that would keep every column (the dense step).
+    ones; None when that would keep every column (the dense step) or the network has fewer than
+    :data:`COLUMN_DROP_MIN_PARAMETERS` parameters.
 
     A masked weight's column of the log-derivative Jacobian is exactly zero (the forward pass uses
     weight * mask), so it adds nothing to S = O^T O nor to the NTK matrix O O^T, and its SR update is
@@ -329,7 +333,7 @@ def surviving_columns(params, masks, size: int | None = None) -> np.ndarray | No
     flags = alive_flags(params, masks)
     live, dead = np.flatnonzero(flags), np.flatnonzero(~flags)
     size = column_bucket(live.size) if size is None else size
-    if size >= flags.size:
+    if size >= flags.size or flags.size < COLUMN_DROP_MIN_PARAMETERS:
         return None
     return np.concatenate([live, dead[:size - live.size]]).astype(np.int32)
 
