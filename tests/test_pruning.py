@@ -287,7 +287,8 @@ def test_killed_pruning_run_resumes_to_the_same_numbers(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text(
         "defaults:\n  model: {L: 3}\n  sampling: {n_samples: 256}\n"
-        "  pruning: {p_r: 0.3, iterations: 6, pretrain_steps: 60, steps_per_iteration: 60}\n"
+        # rounds long enough (a second or two each) for the kill to land mid-run
+        "  pruning: {p_r: 0.3, iterations: 6, pretrain_steps: 60, steps_per_iteration: 300}\n"
         "  evaluation: {n_samples: 256}\nruns:\n  tiny: {network: {kind: ffnn, alpha: 1}}\n"
     )
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
@@ -342,8 +343,10 @@ def test_unreadable_round_is_redone(pretrained, tmp_path, reference):
     run = copy_of(pretrained, tmp_path)
     first = prune(run, "imp_wr", reference)
     run.path("imp_wr", "iter_002.npz").write_bytes(b"truncated")
-    (run.path("imp_wr") / ".iter_003.npz.abc.tmp").write_bytes(b"left by a kill")
+    left = run.path("imp_wr") / ".iter_003.npz.abc.tmp"
+    left.write_bytes(b"left by a kill")
     again = prune(run, "imp_wr", reference)
+    assert not left.exists()  # a killed writer's temporary file is removed when the job starts again
     pd.testing.assert_frame_equal(first.drop(columns="wall_seconds"), again.drop(columns="wall_seconds"))
 
 

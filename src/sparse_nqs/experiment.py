@@ -39,7 +39,7 @@ import pandas as pd
 from . import pruning
 from .checkpoint import load_checkpoint, save_checkpoint
 from .evaluation import evaluate, with_reference
-from .io import derive_seed, write_csv_atomic, write_json_atomic
+from .io import derive_seed, remove_stale_temporaries, write_csv_atomic, write_json_atomic
 from .models import make_model
 from .networks import build_network, count_unmasked, weight_counts
 from .progress import RoundProgress, step_progress
@@ -332,6 +332,7 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
     n_rounds, k, j = int(p["iterations"]), int(p["steps_per_iteration"]), int(p["pretrain_steps"])
     expected_n = run.n_sequence
 
+    remove_stale_temporaries(run.path(method))  # this job is the only writer of its method's directory
     # resume after the last complete round on disk made from this theta_wr; the stored rows get
     # their error columns from the current reference
     made_from = {"theta_wr": wr.content_id}

@@ -91,6 +91,16 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
+def remove_stale_temporaries(directory) -> list[Path]:
+    """Delete the temporary files that a killed writer left in ``directory`` (``.<name>.*.tmp`` of
+    :func:`_atomic_write`; a SIGKILL skips its clean-up). Only for a directory that no other process
+    is writing in, e.g. a pruning method's own directory when its job starts."""
+    removed = [p for p in Path(directory).glob(".*.tmp") if p.is_file()]
+    for p in removed:
+        p.unlink(missing_ok=True)
+    return removed
+
+
 def write_json_atomic(path, record: dict) -> None:
     """Write ``record`` as JSON to ``path`` through a temporary file and a rename."""
     text = json.dumps(json_safe(record), indent=1, allow_nan=False) + "\n"
