@@ -17,11 +17,14 @@ milliseconds per ticket-step and tickets of 400 steps per hour. With ``--profile
 a step goes: each part compiled and timed alone (``vmc_step_profile L=4 alpha=5 part=sr_solve ms=...``),
 and the same Gram matrix and Cholesky factorisation by NumPy/SciPy (OpenBLAS/LAPACK), the float64 floor
 of an exact SR solve on this machine. With ``--densities`` the 10x10 FFNN alpha 5 at densities 1, 0.3,
-0.1, 0.03 and 0.01, the generic step against SR on the surviving weights, side by side
-(``vmc_step L=10 alpha=5 density=0.1 path=sparse ms_per_step=...``; ``--density-L 4`` in CI size).
+0.1, 0.03 and 0.01, the generic step against every fast path (SR on the surviving weights, sparse
+incremental amplitudes), side by side (``vmc_step L=10 alpha=5 density=0.1 path=sparse
+ms_per_step=...``; ``--density-L 4`` in CI size). With ``--dispatch`` the 4x4 and 6x6 FFNN alpha 1
+with 1, 10 and 50 steps per compiled call (``vmc_step_dispatch ... steps_per_dispatch=10``).
 """
 
 import argparse
+import os
 import time
 
 import jax
@@ -193,6 +196,9 @@ def main():
                              "(path=dense) against SR on the surviving weights (path=sparse)")
     parser.add_argument("--density-values", type=float, nargs="+", default=[1.0, 0.3, 0.1, 0.03, 0.01])
     parser.add_argument("--density-L", type=int, default=10, help="lattice of --densities (CI-size: 4)")
+    parser.add_argument("--dispatch", action="store_true",
+                        help="also 1 against several steps per compiled call (SPARSE_NQS_STEPS_PER_DISPATCH)")
+    parser.add_argument("--dispatch-values", type=int, nargs="+", default=[1, 10, 50])
     args = parser.parse_args()
     cases = [(4, 1), (4, 5)]
     if jax.default_backend() == "gpu":
@@ -226,6 +232,15 @@ def main():
                 ms = ms_per_step(args.density_L, 5, steps, warmup=2, keep=density, fast=path == "sparse")
                 print(f"vmc_step L={args.density_L} alpha=5 density={density:g} path={path} ms_per_step={ms:.1f}",
                       flush=True)
+
+    if args.dispatch:
+        for L, alpha in [(4, 1), (6, 1)]:
+            for per_call in args.dispatch_values:
+                os.environ["SPARSE_NQS_STEPS_PER_DISPATCH"] = str(per_call)
+                ms = ms_per_step(L, alpha, max(args.steps, 2 * per_call), warmup=per_call)
+                print(f"vmc_step_dispatch L={L} alpha={alpha} steps_per_dispatch={per_call} ms_per_step={ms:.2f}",
+                      flush=True)
+        os.environ.pop("SPARSE_NQS_STEPS_PER_DISPATCH")
 
     if args.batch:
         steps = max(10, args.steps // 5)

@@ -218,6 +218,48 @@ def test_nan_energy_stops_training():
         train(vstate, model, 5, 8e-3, 1e-4)
 
 
+def test_nan_energy_stops_training_inside_a_multi_step_dispatch(monkeypatch):
+    """With several steps per compiled call, a divergence at step 2 of a call of 4 still names step 2,
+    reports the steps before it, and leaves the state as it was before the call."""
+    monkeypatch.setenv("SPARSE_NQS_STEPS_PER_DISPATCH", "4")
+    check = vmc._check_finite
+
+    def diverging_at_step_2(energy, variance, bound, step, which=""):
+        check(np.nan if step == 2 else energy, variance, bound, step, which)
+
+    monkeypatch.setattr(vmc, "_check_finite", diverging_at_step_2)
+    model = TFIM(2)
+    vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": 1}), SamplingSettings(n_samples=64), 0, 1)
+    before = np.asarray(vstate.parameters["kernel"]).copy()
+    rows = []
+    with pytest.raises(TrainingDivergedError, match="diverged at step 2"):
+        train(vstate, model, 8, 8e-3, 1e-4, progress=lambda step, energy: rows.append(step))
+    assert rows == [0, 1]
+    np.testing.assert_array_equal(np.asarray(vstate.parameters["kernel"]), before)
+
+
+def test_several_steps_per_dispatch_give_the_same_training(monkeypatch):
+    """lax.scan over 4 steps per call (10 steps: calls of 4, 4 and 2) against one step per call, alone
+    and batched: the same chains, energies and weights to rounding, and the rows numbered alike."""
+    model = TFIM(3)
+    results = []
+    for per_call in ("1", "4"):
+        monkeypatch.setenv("SPARSE_NQS_STEPS_PER_DISPATCH", per_call)
+        alone = _masked_ffnn_state(model, 128, True, alpha=2)
+        batch = [_masked_ffnn_state(model, 128, True, alpha=2, seed=s) for s in (1, 2)]
+        results.append((train(alone, model, 10, 8e-3, 1e-3, first_step=7), alone,
+                        vmc.train_batch(batch, model, 10, 8e-3, 1e-3), batch))
+    (log_1, alone_1, logs_1, batch_1), (log_4, alone_4, logs_4, batch_4) = results
+    assert list(log_4.step) == list(range(7, 17)) and list(logs_4[1].step) == list(range(10))
+    for a, b in [(log_1, log_4)] + list(zip(logs_1, logs_4)):
+        np.testing.assert_allclose(b.energy, a.energy, rtol=1e-10)
+        np.testing.assert_array_equal(b.acceptance, a.acceptance)
+    for a, b in [(alone_1, alone_4)] + list(zip(batch_1, batch_4)):
+        np.testing.assert_array_equal(np.asarray(b.sampler_state.σ), np.asarray(a.sampler_state.σ))
+        wa, wb = (np.asarray(jax.flatten_util.ravel_pytree(v.parameters)[0]) for v in (a, b))
+        np.testing.assert_allclose(wb, wa, rtol=1e-9, atol=1e-12)
+
+
 def test_exploding_energy_stops_training(monkeypatch):
     model = TFIM(2)
     monkeypatch.setattr(vmc, "energy_bound", lambda model: 1.0)  # any real energy now "explodes"
@@ -300,6 +342,33 @@ def test_batched_training_equals_one_by_one(n_samples, monkeypatch):
     np.testing.assert_array_equal(np.asarray(batch[2].parameters["kernel"])[m == 0], w0[m == 0])
 
 
+def _sparse_updates_wherever_possible(monkeypatch):
+    """Sparse incremental updates at any width (by default only where they are faster)."""
+    from sparse_nqs import incremental
+
+    monkeypatch.setattr(incremental, "SAMPLER_SPARSE_MAX_FRACTION", 1.0)
+    monkeypatch.setattr(incremental, "ENERGY_SPARSE_MAX_FRACTION", 1.0)
+
+
+def test_batched_sparse_tickets_equal_one_by_one(monkeypatch):
+    """Tickets at 10 % density train with the sparse incremental sampler (one flip_columns table per
+    state, padded to a common width) batched as alone: same chains, energies and weights."""
+    model = TFIM(3)
+    _sparse_updates_wherever_possible(monkeypatch)
+    alone = [_masked_ffnn_state(model, 128, True, alpha=8, seed=s, density=0.1) for s in (1, 2)]
+    flips = vmc._flip_columns(alone, model)
+    assert flips["moves"].shape[0] == flips["groups"].shape[0] == 2
+    logs_alone = [train(v, model, 5, 8e-3, 1e-3) for v in alone]
+    batch = [_masked_ffnn_state(model, 128, True, alpha=8, seed=s, density=0.1) for s in (1, 2)]
+    logs_batch = vmc.train_batch(batch, model, 5, 8e-3, 1e-3)
+    for a, b, la, lb in zip(alone, batch, logs_alone, logs_batch):
+        np.testing.assert_allclose(lb.energy, la.energy, rtol=1e-10)
+        np.testing.assert_array_equal(lb.acceptance, la.acceptance)
+        np.testing.assert_array_equal(np.asarray(b.sampler_state.σ), np.asarray(a.sampler_state.σ))
+        wa, wb = (np.asarray(jax.flatten_util.ravel_pytree(v.parameters)[0]) for v in (a, b))
+        np.testing.assert_allclose(wb, wa, rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("n_samples", [32, 256], ids=["ntk-form", "parameter-form"])
 @pytest.mark.parametrize("network", [{"kind": "ffnn", "alpha": 2}, {"kind": "cnn", "n_filters": 4},
                                      {"kind": "rescnn", "n_filters": 2, "n_blocks": 1}], ids=lambda n: n["kind"])
@@ -360,11 +429,11 @@ def test_ffnn_log_derivatives_in_closed_form_equal_the_backward_pass():
     assert dead.sum() > 100 and not np.asarray(closed)[:, dead].any()
 
 
-def _masked_ffnn_state(model, n_samples, incremental_amplitudes, alpha=2, seed=5):
+def _masked_ffnn_state(model, n_samples, incremental_amplitudes, alpha=2, seed=5, density=0.5):
     vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": alpha}), SamplingSettings(n_samples=n_samples),
                          3, 4, incremental_amplitudes=incremental_amplitudes)
     kernel = vstate.model_state["masks"]["kernel"]
-    set_masks(vstate, {"kernel": jnp.asarray(np.random.default_rng(seed).random(kernel.shape) < 0.5, kernel.dtype)})
+    set_masks(vstate, {"kernel": jnp.asarray(np.random.default_rng(seed).random(kernel.shape) < density, kernel.dtype)})
     return vstate
 
 
@@ -388,12 +457,53 @@ def test_incremental_ffnn_amplitudes_give_the_same_chain_and_local_energies(mode
     np.testing.assert_allclose(np.asarray(incremental), np.asarray(reference), rtol=1e-12, atol=1e-12)
 
 
-def test_fast_training_step_equals_the_generic_one(monkeypatch):
+@pytest.mark.parametrize("model, density", [(TFIM(3), 0.1), (ToricCode(3), 0.03)], ids=["tfim", "toric-stars"])
+def test_sparse_incremental_sampler_gives_the_same_chain(model, density):
+    """At 10 % (toric code with star moves: 3 %) density a move reaches a few hidden units: the sampler updates only those (a
+    flip_columns table) and gives the same samples and acceptances as full forward passes, and
+    log-probabilities to 1e-12, over several calls; the local energies from the same kind of table
+    agree with NetKet's to 1e-12."""
+    from sparse_nqs import incremental
+
+    fast, generic = (_masked_ffnn_state(model, 256, flag, alpha=8, density=density) for flag in (True, False))
+    table = incremental.flip_columns(np.asarray(fast.sampler.rule.sites), np.asarray(fast.model_state["masks"]["kernel"]))
+    n_hidden = 8 * model.N
+    assert table is not None and table.shape[1] < n_hidden and (table == n_hidden).any()  # padded
+    chain_variables = {**fast.variables, incremental.FLIP_COLUMNS: {"table": jnp.asarray(table)}}
+    states = [fast.sampler.reset(fast._sampler_model, chain_variables, fast.sampler_state),
+              generic.sampler.reset(generic._sampler_model, generic.variables, generic.sampler_state)]
+    for _ in range(3):
+        (x_fast, lp_fast), states[0] = fast.sampler.sample(fast._sampler_model, chain_variables, state=states[0],
+                                                            chain_length=8, return_log_probabilities=True)
+        (x_gen, lp_gen), states[1] = generic.sampler.sample(generic._sampler_model, generic.variables,
+                                                             state=states[1], chain_length=8,
+                                                             return_log_probabilities=True)
+        np.testing.assert_array_equal(np.asarray(x_fast), np.asarray(x_gen))
+        np.testing.assert_allclose(np.asarray(lp_fast), np.asarray(lp_gen), rtol=0, atol=1e-12)
+    assert int(states[0].n_accepted_proc.sum()) == int(states[1].n_accepted_proc.sum()) > 0
+    np.testing.assert_allclose(np.asarray(states[0].log_prob), np.asarray(states[1].log_prob), rtol=0, atol=1e-12)
+    # local energies from the hidden units each Hamiltonian flip group reaches
+    hamiltonian = incremental.FlipHamiltonian.of(model)
+    groups = incremental.flip_columns(hamiltonian.site_table(model.N), np.asarray(fast.model_state["masks"]["kernel"]))
+    assert groups is not None
+    x = x_fast.reshape(-1, model.N)
+    sparse = hamiltonian.ffnn_local_energies(fast.variables, x, jnp.asarray(groups))
+    reference = vmc.local_energies(model.hamiltonian.to_jax_operator(), fast._apply_fun, fast.variables, x)
+    np.testing.assert_allclose(np.asarray(sparse), np.asarray(reference), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("density", [0.5, 0.1], ids=["dense-update", "sparse-update"])
+def test_fast_training_step_equals_the_generic_one(monkeypatch, density):
     """A few training steps with every fast path (surviving columns, closed-form log-derivatives,
-    incremental sampler and local energies) against the generic step: same energies and weights."""
+    incremental sampler, sparse at 10 %, and local energies) against the generic step: same
+    energies and weights."""
     monkeypatch.setattr(vmc, "COLUMN_DROP_MIN_PARAMETERS", 0)
     model = TFIM(3)
-    fast, generic = (_masked_ffnn_state(model, 128, flag) for flag in (True, False))
+    if density < 0.5:
+        _sparse_updates_wherever_possible(monkeypatch)
+    fast, generic = (_masked_ffnn_state(model, 128, flag, alpha=8, density=density) for flag in (True, False))
+    flips = vmc._flip_columns([fast], model)
+    assert (flips["moves"] is None) == (flips["groups"] is None) == (density == 0.5)
     log_fast = train(fast, model, 5, 8e-3, 1e-3)
     log_generic = train(generic, model, 5, 8e-3, 1e-3, fast=False)
     np.testing.assert_allclose(log_fast.energy, log_generic.energy, rtol=1e-10)

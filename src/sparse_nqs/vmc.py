@@ -369,26 +369,33 @@ def step_options(vstate: nk.vqs.MCState, model, fast: bool = True) -> dict:
             "flip_hamiltonian": incremental.FlipHamiltonian.of(model) if ffnn else None}
 
 
-def _vmc_sr_update(sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift, columns, *,
-                   logpsi, machine, chain_length, n_discard, log_derivatives=None, flip_hamiltonian=None):
+def _vmc_sr_update(sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift, columns,
+                   flip_columns=None, *, logpsi, machine, chain_length, n_discard, log_derivatives=None, flip_hamiltonian=None):
     """One VMC step: sample, local energies, SR solve, SGD update (compiled by the two wrappers below).
 
     The masks are an argument (``model_state``), so a new mask reuses the compiled step.
     ``columns``: the parameters SR solves for (:func:`surviving_columns`; the others are masked and
     their update is exactly zero), or None for all of them; a new mask recompiles only when the
-    number of columns changes bucket. ``log_derivatives(variables, x, columns)``: the per-sample
+    number of columns changes bucket. ``flip_columns``: None, or for a pruned FFNN the hidden units each
+    sampler move (``"moves"``) and each flip group of the Hamiltonian (``"groups"``) reaches
+    (:func:`sparse_nqs.incremental.flip_columns`; either may be None): the incremental updates then
+    touch those columns only.
+    ``log_derivatives(variables, x, columns)``: the per-sample
     log-derivatives of those columns in closed form (e.g. :func:`sparse_nqs.networks.ffnn_log_derivatives`),
     used instead of a backward pass per sample when columns are given. ``flip_hamiltonian``: the
     local energies of an FFNN from incremental amplitudes (:class:`sparse_nqs.incremental.FlipHamiltonian`).
     """
     variables = {"params": params, **model_state}
-    sampler_state = sampler.reset(machine, variables, sampler_state)
+    flip_columns = flip_columns or {"moves": None, "groups": None}
+    chain_variables = variables if flip_columns["moves"] is None else \
+        {**variables, incremental.FLIP_COLUMNS: {"table": flip_columns["moves"]}}
+    sampler_state = sampler.reset(machine, chain_variables, sampler_state)
     if n_discard:
-        _, sampler_state = sampler.sample(machine, variables, state=sampler_state, chain_length=n_discard)
-    samples, sampler_state = sampler.sample(machine, variables, state=sampler_state, chain_length=chain_length)
+        _, sampler_state = sampler.sample(machine, chain_variables, state=sampler_state, chain_length=n_discard)
+    samples, sampler_state = sampler.sample(machine, chain_variables, state=sampler_state, chain_length=chain_length)
     x = samples.reshape(-1, samples.shape[-1])
     if flip_hamiltonian is not None:
-        energies = flip_hamiltonian.ffnn_local_energies(variables, x)
+        energies = flip_hamiltonian.ffnn_local_energies(variables, x, flip_columns["groups"])
     else:
         energies = local_energies(operator, logpsi, variables, x)
     stats = nk.stats.statistics(energies.reshape(samples.shape[:2]))
@@ -411,17 +418,72 @@ def _vmc_sr_update(sampler, operator, params, model_state, sampler_state, learni
     return unravel(flat - learning_rate * delta), sampler_state, log
 
 
-#: one state: a single compiled program per step
-_vmc_sr_step = partial(jax.jit, static_argnames=STEP_STATIC)(_vmc_sr_update)
-
-
-@partial(jax.jit, static_argnames=STEP_STATIC)
-def _vmc_sr_step_batched(sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift,
-                         columns, **static):
-    """Independent states of one architecture (stacked along a leading axis) in one compiled step."""
+def _vmc_sr_update_batched(sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift,
+                           columns, flip_columns=None, **static):
+    """Independent states of one architecture (stacked along a leading axis) in one step."""
     one = partial(_vmc_sr_update, **static)
-    return jax.vmap(one, in_axes=(None, None, 0, 0, 0, None, None, 0))(
-        sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift, columns)
+    return jax.vmap(one, in_axes=(None, None, 0, 0, 0, None, None, 0, 0))(
+        sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift, columns, flip_columns)
+
+
+def _scanned(update):
+    """``n_steps`` consecutive calls of ``update`` as one program (``lax.scan``), the logs stacked."""
+    def steps(sampler, operator, params, model_state, sampler_state, learning_rate, diag_shift, columns,
+              flip_columns=None, *, n_steps, **static):
+        def one(carry, _):
+            params, sampler_state = carry
+            params, sampler_state, log = update(sampler, operator, params, model_state, sampler_state,
+                                                learning_rate, diag_shift, columns, flip_columns, **static)
+            return (params, sampler_state), log
+
+        (params, sampler_state), logs = jax.lax.scan(one, (params, sampler_state), length=n_steps)
+        return params, sampler_state, logs
+    return steps
+
+
+#: one state: a single compiled program per step, or per ``n_steps`` steps
+_vmc_sr_step = partial(jax.jit, static_argnames=STEP_STATIC)(_vmc_sr_update)
+_vmc_sr_steps = partial(jax.jit, static_argnames=STEP_STATIC + ("n_steps",))(_scanned(_vmc_sr_update))
+#: a batch of states: the same
+_vmc_sr_step_batched = partial(jax.jit, static_argnames=STEP_STATIC)(_vmc_sr_update_batched)
+_vmc_sr_steps_batched = partial(jax.jit, static_argnames=STEP_STATIC + ("n_steps",))(
+    _scanned(_vmc_sr_update_batched))
+
+
+def steps_per_dispatch() -> int:
+    """Training steps per compiled call, from ``SPARSE_NQS_STEPS_PER_DISPATCH`` (default 1).
+
+    More than one runs that many steps as one program (``lax.scan``) and returns their logs
+    together: fewer host round trips (they matter on a GPU, where a small step is short), the same
+    numbers up to XLA's fusion choices, and divergence still stops at the first bad step (the state
+    is then left as it was before the call, as with 1). A run length that is not a multiple
+    compiles one more program for the remainder. Measured on 2 CPU cores: see benchmarks/vmc_step.py
+    ``--dispatch``.
+    """
+    setting = os.environ.get("SPARSE_NQS_STEPS_PER_DISPATCH", "1").strip()
+    if not (setting.isdigit() and int(setting) > 0):
+        raise ValueError(f"SPARSE_NQS_STEPS_PER_DISPATCH must be a positive number of steps, got {setting!r}")
+    return int(setting)
+
+
+def _dispatches(single, scanned, n_steps: int, params, sampler_state, args: tuple, static: dict):
+    """Advance ``n_steps`` steps, ``steps_per_dispatch()`` per compiled call; yields after each call
+    ``(logs, params, sampler_state)`` with the logs of its steps stacked along the first axis."""
+    per_call = steps_per_dispatch()
+    done = 0
+    while done < n_steps:
+        k = min(per_call, n_steps - done)
+        sampler, operator, model_state, learning_rate, diag_shift, columns, flips = args
+        if k == 1:
+            params, sampler_state, log = single(sampler, operator, params, model_state, sampler_state,
+                                                learning_rate, diag_shift, columns, flips, **static)
+            logs = np.asarray(log)[None]
+        else:
+            params, sampler_state, logs = scanned(sampler, operator, params, model_state, sampler_state,
+                                                  learning_rate, diag_shift, columns, flips, n_steps=k, **static)
+            logs = np.asarray(logs)  # one transfer for all k steps
+        done += k
+        yield logs, params, sampler_state
 
 
 def _check_finite(energy: float, variance: float, bound: float, step: int, which: str = "") -> None:
@@ -457,23 +519,26 @@ def train(vstate: nk.vqs.MCState, model, n_steps: int, learning_rate: float, dia
     """
     columns = surviving_columns(vstate.parameters, vstate.model_state[MASKS]) if fast else None
     columns = None if columns is None else jnp.asarray(columns)
-    step = partial(_vmc_sr_step, **step_options(vstate, model, fast))
-    operator = model.hamiltonian.to_jax_operator()
-    learning_rate, diag_shift = jnp.asarray(learning_rate), jnp.asarray(diag_shift)
-    params, model_state, sampler_state = vstate.parameters, vstate.model_state, vstate.sampler_state
+    flips = _flip_columns([vstate], model) if fast else None
+    flips = None if flips is None else jax.tree_util.tree_map(lambda table: table[0], flips)
+    args = (vstate.sampler, model.hamiltonian.to_jax_operator(), vstate.model_state, jnp.asarray(learning_rate),
+            jnp.asarray(diag_shift), columns, flips)
+    params, sampler_state = vstate.parameters, vstate.sampler_state
     bound = 2.0 * energy_bound(model)
     rows = []
     start = time.perf_counter()
     with _blas_threads():
-        for i in range(n_steps):
-            params, sampler_state, log = step(vstate.sampler, operator, params, model_state, sampler_state,
-                                              learning_rate, diag_shift, columns)
-            energy, error, variance, r_hat, acceptance = np.asarray(log).tolist()  # one transfer, not five
-            rows.append({"step": first_step + i, "energy": energy, "energy_error": error, "variance": variance,
-                         "r_hat": r_hat, "acceptance": acceptance, "wall_seconds": time.perf_counter() - start})
-            _check_finite(energy, variance, bound, first_step + i)
-            if progress is not None:
-                progress(first_step + i, energy)
+        dispatches = _dispatches(_vmc_sr_step, _vmc_sr_steps, n_steps, params, sampler_state, args,
+                                 step_options(vstate, model, fast))
+        for logs, params, sampler_state in dispatches:
+            wall = time.perf_counter() - start
+            for energy, error, variance, r_hat, acceptance in logs.tolist():
+                i = first_step + len(rows)
+                rows.append({"step": i, "energy": energy, "energy_error": error, "variance": variance,
+                             "r_hat": r_hat, "acceptance": acceptance, "wall_seconds": wall})
+                _check_finite(energy, variance, bound, i)
+                if progress is not None:
+                    progress(i, energy)
     vstate.parameters = params
     vstate.sampler_state = sampler_state
     return pd.DataFrame(rows, columns=LOG_COLUMNS)
@@ -493,32 +558,32 @@ def train_batch(vstates: list, model, n_steps: int, learning_rate: float, diag_s
     if not vstates:
         return []
     first = vstates[0]
-    step = partial(_vmc_sr_step_batched, **step_options(first, model, fast))
-    operator = model.hamiltonian.to_jax_operator()
-    learning_rate, diag_shift = jnp.asarray(learning_rate), jnp.asarray(diag_shift)
 
     def stacked(trees):
         return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *trees)
 
     columns = _batch_columns(vstates) if fast else None
+    flips = _flip_columns(vstates, model) if fast else None
+    args = (first.sampler, model.hamiltonian.to_jax_operator(), stacked([v.model_state for v in vstates]),
+            jnp.asarray(learning_rate), jnp.asarray(diag_shift), columns, flips)
     params = stacked([v.parameters for v in vstates])
-    model_state = stacked([v.model_state for v in vstates])
     sampler_state = stacked([v.sampler_state for v in vstates])
     bound = 2.0 * energy_bound(model)
     rows = [[] for _ in vstates]
     start = time.perf_counter()
     with _blas_threads():
-        for i in range(n_steps):
-            params, sampler_state, log = step(first.sampler, operator, params, model_state, sampler_state,
-                                              learning_rate, diag_shift, columns)
-            log = np.asarray(log)
+        dispatches = _dispatches(_vmc_sr_step_batched, _vmc_sr_steps_batched, n_steps, params, sampler_state, args,
+                                 step_options(first, model, fast))
+        for logs, params, sampler_state in dispatches:
             wall = time.perf_counter() - start
-            for b, (energy, error, variance, r_hat, acceptance) in enumerate(log.tolist()):
-                rows[b].append({"step": first_step + i, "energy": energy, "energy_error": error,
-                                "variance": variance, "r_hat": r_hat, "acceptance": acceptance, "wall_seconds": wall})
-                _check_finite(energy, variance, bound, first_step + i, which=f" of state {b} of the batch")
-            if progress is not None:
-                progress(first_step + i, [r[-1]["energy"] for r in rows])
+            for log in logs.tolist():  # one step: a row per state
+                i = first_step + len(rows[0])
+                for b, (energy, error, variance, r_hat, acceptance) in enumerate(log):
+                    rows[b].append({"step": i, "energy": energy, "energy_error": error, "variance": variance,
+                                    "r_hat": r_hat, "acceptance": acceptance, "wall_seconds": wall})
+                    _check_finite(energy, variance, bound, i, which=f" of state {b} of the batch")
+                if progress is not None:
+                    progress(i, [r[-1]["energy"] for r in rows])
     for b, v in enumerate(vstates):
         v.parameters = jax.tree_util.tree_map(lambda leaf, b=b: leaf[b], params)
         v.sampler_state = jax.tree_util.tree_map(lambda leaf, b=b: leaf[b], sampler_state)
@@ -532,3 +597,23 @@ def _batch_columns(vstates: list):
     size = max(column_bucket(np.count_nonzero(alive_flags(*tree))) for tree in trees)
     each = [surviving_columns(*tree, size=size) for tree in trees]
     return None if each[0] is None else jnp.asarray(np.stack(each))
+
+
+def _flip_columns(vstates: list, model):
+    """The ``flip_columns`` argument of the step for several FFNN states with incremental samplers:
+    :func:`sparse_nqs.incremental.flip_columns` of the sampler's moves and of the Hamiltonian's flip
+    groups, each padded to one width over the states and stacked (one row per state); None where the
+    network or sampler has no incremental form."""
+    first = vstates[0]
+    if not (getattr(first.sampler, "incremental", False) and incremental.is_ffnn(first.model)):
+        return None
+    kernels = [np.asarray(v.model_state[MASKS]["kernel"]) for v in vstates]
+
+    def stacked(sites, max_fraction):
+        width = max(incremental.flip_width(sites, kernel) for kernel in kernels)
+        tables = [incremental.flip_columns(sites, kernel, width, max_fraction) for kernel in kernels]
+        return None if tables[0] is None else jnp.asarray(np.stack(tables))
+
+    return {"moves": stacked(np.asarray(first.sampler.rule.sites), incremental.SAMPLER_SPARSE_MAX_FRACTION),
+            "groups": stacked(incremental.FlipHamiltonian.of(model).site_table(model.N),
+                              incremental.ENERGY_SPARSE_MAX_FRACTION)}
