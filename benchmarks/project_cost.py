@@ -93,11 +93,15 @@ def interpolated(times: dict[float, float], density: float) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configfile", default="workflow/presets/paper.yaml")
-    parser.add_argument("--steps", type=int, default=3, help="timed steps per case (after 2 warm-up steps)")
+    parser.add_argument("--steps", type=int, default=3, help="timed steps per case (after the warm-up steps)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps per case first (compilation)")
     parser.add_argument("--kinds", nargs="+", default=["ffnn", "cnn", "rescnn"],
                         help="network kinds to measure (a 10x10 ResCNN 16/4 step takes minutes on a CPU)")
     parser.add_argument("--densities", type=float, nargs="+", default=[1.0, 0.3, 0.1, 0.03, 0.01],
                         help="densities at which the fast path is measured")
+    parser.add_argument("--slow-kinds", nargs="*", default=["rescnn"],
+                        help="network kinds measured with 1 warm-up and 1 timed step, at densities 1 and 0.1 only "
+                             "(a 10x10 ResCNN 16/4 step takes minutes on 2 CPU cores)")
     args = parser.parse_args()
     plan = Plan.from_config(yaml.safe_load(Path(args.configfile).read_text()))
     device = jax.devices()[0]
@@ -111,11 +115,14 @@ def main():
         m, net, smp = settings["model"], settings["network"], settings["sampling"]
         label = ",".join(f"{k}={v}" for k, v in net.items() if v is not None and k != "init_std")
         case = f"model={m['name']} L={m['L']} network={label} n_samples={smp['n_samples']}"
-        generic[key] = seconds_per_step(settings, args.steps, fast=False)
+        slow = net["kind"] in args.slow_kinds
+        steps, warmup = (1, 1) if slow else (args.steps, args.warmup)
+        densities = [1.0, 0.1] if slow else args.densities
+        generic[key] = seconds_per_step(settings, steps, fast=False, warmup=warmup)
         print(f"step_time {case} path=generic density=1 ms_per_step={1e3 * generic[key]:.1f}", flush=True)
         fast[key] = {}
-        for density in args.densities:
-            fast[key][density] = seconds_per_step(settings, args.steps, density=density)
+        for density in densities:
+            fast[key][density] = seconds_per_step(settings, steps, density=density, warmup=warmup)
             print(f"step_time {case} path=fast density={density:g} ms_per_step={1e3 * fast[key][density]:.1f}",
                   flush=True)
     total_steps, hours_generic, hours_fast, skipped = 0, 0.0, 0.0, []

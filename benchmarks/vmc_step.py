@@ -1,4 +1,4 @@
-"""Milliseconds per VMC step with SR: 4x4 TFIM at kappa_c, FFNN alpha = 1 and 5 (and 10x10 alpha = 5 on a GPU).
+"""Milliseconds per VMC step with SR: 4x4 TFIM at kappa_c, FFNN alpha = 1 and 5, and what the options add.
 
 Paper statistics per step: N_s = 1024 samples, 16 chains, 5 discarded sweeps, SR with
 eta = 8e-3, lambda = 1e-4. Compilation is excluded (warm-up steps), the timed steps include
@@ -19,7 +19,9 @@ and the same Gram matrix and Cholesky factorisation by NumPy/SciPy (OpenBLAS/LAP
 of an exact SR solve on this machine. With ``--densities`` the 10x10 FFNN alpha 5 at densities 1, 0.3,
 0.1, 0.03 and 0.01, the generic step against every fast path (SR on the surviving weights, sparse
 incremental amplitudes), side by side (``vmc_step L=10 alpha=5 density=0.1 path=sparse
-ms_per_step=...``; ``--density-L 4`` in CI size). With ``--dispatch`` the 4x4 and 6x6 FFNN alpha 1
+ms_per_step=...``; ``--density-L 4`` in CI size). With ``--network-step cnn rescnn`` the dense step of
+the Fig. 1 networks at 10x10, generic against fast (``vmc_step network=rescnn L=10 n_samples=1024
+path=fast ms_per_step=...``). With ``--dispatch`` the 4x4 and 6x6 FFNN alpha 1
 with 1, 10 and 50 steps per compiled call (``vmc_step_dispatch ... steps_per_dispatch=10``).
 """
 
@@ -56,6 +58,27 @@ def ms_per_step(L: int, alpha: float, steps: int, warmup: int = 10, keep: float 
     jax.block_until_ready(vstate.parameters)
     start = time.perf_counter()
     train(vstate, model, steps, 8e-3, 1e-4, fast=fast)
+    jax.block_until_ready(vstate.parameters)
+    return 1e3 * (time.perf_counter() - start) / steps
+
+
+NETWORK_STEPS = {
+    "ffnn": {"kind": "ffnn", "alpha": 5},
+    "cnn": {"kind": "cnn", "n_filters": 4},
+    "rescnn": {"kind": "rescnn", "n_filters": 16, "n_blocks": 4},
+}
+
+
+def network_ms_per_step(kind: str, L: int, n_samples: int, fast: bool, steps: int = 1, warmup: int = 1) -> float:
+    """Milliseconds per training step of the paper's network ``kind`` (Fig. 1: FFNN alpha 5, CNN
+    n_f 4, ResCNN 16/4) on the L x L TFIM at kappa_c, dense, with ``n_samples`` samples in 16 chains."""
+    model = TFIM(L)
+    vstate = make_vstate(model, build_network(NETWORK_STEPS[kind]), SamplingSettings(n_samples=n_samples),
+                         init_seed=0, sampler_seed=1, incremental_amplitudes=fast)
+    train(vstate, model, warmup, 8e-3, 1e-3, fast=fast)
+    jax.block_until_ready(vstate.parameters)
+    start = time.perf_counter()
+    train(vstate, model, steps, 8e-3, 1e-3, fast=fast)
     jax.block_until_ready(vstate.parameters)
     return 1e3 * (time.perf_counter() - start) / steps
 
@@ -159,12 +182,14 @@ def _ticket_states(model, network: dict, sampling, count: int):
     return states
 
 
-def ticket_throughput(network: dict, count: int, steps: int, n_samples: int = 512) -> tuple[float, float]:
-    """(sequential, batched) milliseconds per ticket-step for ``count`` tickets on the 4x4 TFIM."""
-    model = TFIM(4)
+def ticket_throughput(network: dict, count: int, steps: int, n_samples: int = 512, L: int = 4,
+                      sequential: bool = True) -> tuple[float, float]:
+    """(sequential, batched) milliseconds per ticket-step for ``count`` tickets on the L x L TFIM
+    (sequential: NaN unless ``sequential``)."""
+    model = TFIM(L)
     sampling = SamplingSettings(n_samples=n_samples)
-    timings = []
-    for batched in (False, True):
+    timings = [float("nan")] if not sequential else []
+    for batched in ((False, True) if sequential else (True,)):
         states = _ticket_states(model, network, sampling, count)
         run = (lambda n: train_batch(states, model, n, 8e-3, 1e-4)) if batched else \
               (lambda n: [train(v, model, n, 8e-3, 1e-4) for v in states])
@@ -179,6 +204,7 @@ def ticket_throughput(network: dict, count: int, steps: int, n_samples: int = 51
 
 BATCH_NETWORKS = {
     "ffnn_alpha2": {"kind": "ffnn", "alpha": 2},
+    "ffnn_alpha5": {"kind": "ffnn", "alpha": 5},
     "cnn_nf4": {"kind": "cnn", "n_filters": 4},
     "rescnn_nf4_nb1": {"kind": "rescnn", "n_filters": 4, "n_blocks": 1},
 }
@@ -191,6 +217,17 @@ def main():
     parser.add_argument("--scaling", action="store_true", help="also seconds per step against N and n")
     parser.add_argument("--batch", action="store_true", help="also batched against one-by-one ticket training")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[3, 6, 12])
+    parser.add_argument("--batch-networks", nargs="+", default=["ffnn_alpha2", "cnn_nf4", "rescnn_nf4_nb1"],
+                        choices=sorted(BATCH_NETWORKS))
+    parser.add_argument("--batch-L", type=int, default=4)
+    parser.add_argument("--batch-samples", type=int, default=512)
+    parser.add_argument("--batch-only", action="store_true",
+                        help="batched tickets only (no one-by-one comparison, which takes B times longer)")
+    parser.add_argument("--network-step", nargs="+", default=[], choices=sorted(NETWORK_STEPS),
+                        help="also the dense step of these Fig. 1 networks, generic against fast (1 warm-up, 1 timed step)")
+    parser.add_argument("--network-L", type=int, default=10)
+    parser.add_argument("--network-samples", type=int, default=1024)
+    parser.add_argument("--no-4x4", action="store_true", help="skip the 4x4 lines (e.g. in a short GPU check)")
     parser.add_argument("--densities", action="store_true",
                         help="also the 10x10 FFNN alpha 5 pruned to densities 1 .. 0.01: the generic step "
                              "(path=dense) against SR on the surviving weights (path=sparse)")
@@ -200,9 +237,7 @@ def main():
                         help="also 1 against several steps per compiled call (SPARSE_NQS_STEPS_PER_DISPATCH)")
     parser.add_argument("--dispatch-values", type=int, nargs="+", default=[1, 10, 50])
     args = parser.parse_args()
-    cases = [(4, 1), (4, 5)]
-    if jax.default_backend() == "gpu":
-        cases.append((10, 5))
+    cases = [] if args.no_4x4 else [(4, 1), (4, 5)]
     for L, alpha in cases:
         print(f"vmc_step L={L} alpha={alpha:g} ms_per_step={ms_per_step(L, alpha, args.steps):.1f}", flush=True)
         # the same dense network, side by side: this package's generic step and plain NetKet
@@ -210,8 +245,13 @@ def main():
               f"ms_per_step={ms_per_step(L, alpha, args.steps, fast=False):.1f}", flush=True)
         print(f"vmc_step L={L} alpha={alpha:g} path=netket_vmc_sr "
               f"ms_per_step={netket_ms_per_step(L, alpha, max(10, args.steps // 2)):.1f}", flush=True)
+    for kind in args.network_step:
+        for path in ("generic", "fast"):
+            ms = network_ms_per_step(kind, args.network_L, args.network_samples, fast=path == "fast")
+            print(f"vmc_step network={kind} L={args.network_L} n_samples={args.network_samples} path={path} "
+                  f"ms_per_step={ms:.0f}", flush=True)
     if args.profile:
-        for L, alpha in cases:
+        for L, alpha in cases or [(4, 1)]:
             parts = step_profile(L, alpha)
             size = int(parts.pop("solve_size"))
             for part, ms in parts.items():
@@ -244,11 +284,12 @@ def main():
 
     if args.batch:
         steps = max(10, args.steps // 5)
-        for name, network in BATCH_NETWORKS.items():
+        for name in args.batch_networks:
             for count in args.batch_sizes:
-                seq, bat = ticket_throughput(network, count, steps)
-                print(f"ticket_batch network={name} L=4 n_samples=512 B={count} ms_per_ticket_step "
-                      f"sequential={seq:.1f} batched={bat:.1f} speedup={seq / bat:.2f} "
+                seq, bat = ticket_throughput(BATCH_NETWORKS[name], count, steps, args.batch_samples, args.batch_L,
+                                             sequential=not args.batch_only)
+                print(f"ticket_batch network={name} L={args.batch_L} n_samples={args.batch_samples} B={count} "
+                      f"ms_per_ticket_step sequential={seq:.1f} batched={bat:.1f} speedup={seq / bat:.2f} "
                       f"tickets_per_hour_400_steps={3.6e6 / (400 * bat):.0f}", flush=True)
 
 

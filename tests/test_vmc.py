@@ -442,9 +442,13 @@ def _masked_ffnn_state(model, n_samples, incremental_amplitudes, alpha=2, seed=5
 def test_incremental_ffnn_amplitudes_give_the_same_chain_and_local_energies(model):
     """Pre-activations updated per proposal (single or star flips) and per connected configuration:
     the same samples and acceptances as full forward passes, log-probabilities and local energies to 1e-12."""
-    from sparse_nqs.incremental import FlipHamiltonian
-
     fast, generic = (_masked_ffnn_state(model, 256, flag) for flag in (True, False))
+    _check_dense_incremental_chain_and_energies(model, fast, generic)
+
+
+def _check_dense_incremental_chain_and_energies(model, fast, generic):
+    from sparse_nqs import incremental
+
     assert type(fast.sampler).__name__ == "FastMetropolisSampler" and not type(generic.sampler).incremental
     for _ in range(3):  # the chains continue from one call to the next
         np.testing.assert_array_equal(np.asarray(fast.sample()), np.asarray(generic.sample()))
@@ -452,9 +456,10 @@ def test_incremental_ffnn_amplitudes_give_the_same_chain_and_local_energies(mode
     assert int(a.n_accepted_proc.sum()) == int(b.n_accepted_proc.sum()) > 0
     np.testing.assert_allclose(np.asarray(a.log_prob), np.asarray(b.log_prob), rtol=0, atol=1e-12)
     x = fast.samples.reshape(-1, model.N)
-    incremental = FlipHamiltonian.of(model).ffnn_local_energies(fast.variables, x)
+    energies = incremental.FlipHamiltonian.of(model).local_energies(incremental.one_layer_form(fast.model),
+                                                                     fast.variables, x)
     reference = vmc.local_energies(model.hamiltonian.to_jax_operator(), fast._apply_fun, fast.variables, x)
-    np.testing.assert_allclose(np.asarray(incremental), np.asarray(reference), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(energies), np.asarray(reference), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("model, density", [(TFIM(3), 0.1), (ToricCode(3), 0.03)], ids=["tfim", "toric-stars"])
@@ -463,11 +468,16 @@ def test_sparse_incremental_sampler_gives_the_same_chain(model, density):
     flip_columns table) and gives the same samples and acceptances as full forward passes, and
     log-probabilities to 1e-12, over several calls; the local energies from the same kind of table
     agree with NetKet's to 1e-12."""
+    fast, generic = (_masked_ffnn_state(model, 256, flag, alpha=8, density=density) for flag in (True, False))
+    _check_sparse_incremental_chain_and_energies(model, fast, generic)
+
+
+def _check_sparse_incremental_chain_and_energies(model, fast, generic):
     from sparse_nqs import incremental
 
-    fast, generic = (_masked_ffnn_state(model, 256, flag, alpha=8, density=density) for flag in (True, False))
-    table = incremental.flip_columns(np.asarray(fast.sampler.rule.sites), np.asarray(fast.model_state["masks"]["kernel"]))
-    n_hidden = 8 * model.N
+    pattern = incremental.one_layer_form(fast.model).pattern(fast.model_state["masks"], model.N)
+    table = incremental.flip_columns(np.asarray(fast.sampler.rule.sites), pattern)
+    n_hidden = pattern.shape[1]
     assert table is not None and table.shape[1] < n_hidden and (table == n_hidden).any()  # padded
     chain_variables = {**fast.variables, incremental.FLIP_COLUMNS: {"table": jnp.asarray(table)}}
     states = [fast.sampler.reset(fast._sampler_model, chain_variables, fast.sampler_state),
@@ -484,12 +494,32 @@ def test_sparse_incremental_sampler_gives_the_same_chain(model, density):
     np.testing.assert_allclose(np.asarray(states[0].log_prob), np.asarray(states[1].log_prob), rtol=0, atol=1e-12)
     # local energies from the hidden units each Hamiltonian flip group reaches
     hamiltonian = incremental.FlipHamiltonian.of(model)
-    groups = incremental.flip_columns(hamiltonian.site_table(model.N), np.asarray(fast.model_state["masks"]["kernel"]))
+    groups = incremental.flip_columns(hamiltonian.site_table(model.N), pattern)
     assert groups is not None
     x = x_fast.reshape(-1, model.N)
-    sparse = hamiltonian.ffnn_local_energies(fast.variables, x, jnp.asarray(groups))
+    sparse = hamiltonian.local_energies(incremental.one_layer_form(fast.model), fast.variables, x, jnp.asarray(groups))
     reference = vmc.local_energies(model.hamiltonian.to_jax_operator(), fast._apply_fun, fast.variables, x)
     np.testing.assert_allclose(np.asarray(sparse), np.asarray(reference), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("padding", ["valid", "same", "circular"])
+def test_incremental_cnn_amplitudes_give_the_same_chain_and_local_energies(padding):
+    """The CNN as theta = s W (W: the masked convolution as a matrix) with GELU: the same chains and
+    acceptances as its convolution, log-probabilities and local energies to 1e-12, with the dense
+    update and with the sparse one (a site reaches the 3x3 windows around it)."""
+    model = TFIM(6)
+
+    def state(incremental_amplitudes):
+        network = build_network({"kind": "cnn", "n_filters": 3, "padding": padding})
+        v = make_vstate(model, network, SamplingSettings(n_samples=256), 3, 4,
+                        incremental_amplitudes=incremental_amplitudes)
+        kernel = v.model_state["masks"]["conv"]["kernel"]
+        keep = np.random.default_rng(5).random(kernel.shape) < 0.5
+        set_masks(v, {"conv": {"kernel": jnp.asarray(keep, kernel.dtype)}})
+        return v
+
+    _check_dense_incremental_chain_and_energies(model, state(True), state(False))
+    _check_sparse_incremental_chain_and_energies(model, state(True), state(False))
 
 
 @pytest.mark.parametrize("density", [0.5, 0.1], ids=["dense-update", "sparse-update"])

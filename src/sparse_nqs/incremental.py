@@ -1,9 +1,12 @@
-"""Incremental amplitudes of the FFNN: O(alpha N) per flipped spin instead of a forward pass.
+"""Incremental amplitudes of one-layer networks: O(changed units) per flipped spin instead of a forward pass.
 
-For log psi(s) = sum_h ReLU(theta_h) with theta = s (W * M), flipping the spins of a group g changes
-the pre-activations by theta' = theta - 2 sum_{i in g} s_i (W * M)_i. NetKet's generic paths recompute
-theta from scratch for every proposal of the Metropolis sampler (O(alpha N^2) each) and for every
-connected configuration of the local energy (N + 1 forward passes per sample); here
+The FFNN and the CNN are both log psi(s) = sum_j f(theta_j) with theta = s W: for the FFNN
+W = W_kernel * M and f = ReLU; for the CNN W is the masked convolution written as an N x (positions
+x filters) matrix (each site reaches the 3x3 windows that contain it) and f = GELU (:class:`OneLayerForm`).
+Flipping the spins of a group g changes the pre-activations by theta' = theta - 2 sum_{i in g} s_i W_i.
+NetKet's generic paths recompute theta from scratch for every proposal of the Metropolis sampler
+(O(N H) each) and for every connected configuration of the local energy (N + 1 forward passes per
+sample); here
 
 * :func:`sample_chain` keeps theta per chain and updates it for each proposal (single spins or the
   four spins of a toric-code star): the same Markov chain, acceptances and log-probabilities as the
@@ -15,7 +18,7 @@ connected configuration of the local energy (N + 1 forward passes per sample); h
   one update per group, without materialising the connected configurations.
 
 No maintained library does this for masked networks (NetKet has no incremental amplitudes for its
-Metropolis rules), hence written here. Other architectures keep the generic paths.
+Metropolis rules), hence written here. Other architectures (the ResCNN) keep the generic paths.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .networks import MASKS, FFNN
+from .networks import CNN, FFNN, MASKS, conv2d, lattice_image
 
 
 #: the variables collection that carries a :func:`flip_columns` table into the sampler
@@ -41,29 +44,64 @@ SAMPLER_SPARSE_MAX_FRACTION = 0.3
 ENERGY_SPARSE_MAX_FRACTION = 0.1
 
 
-def is_ffnn(machine) -> bool:
-    return isinstance(machine, FFNN)
+@dataclass(frozen=True)
+class OneLayerForm:
+    """log psi(s) = sum_j f(theta_j), theta = s W, of an FFNN (``kind`` "ffnn": W = kernel * mask,
+    f = ReLU) or a CNN ("cnn": W the masked convolution as a matrix, f = GELU with the tanh form)."""
+
+    kind: str
+    padding: str = "valid"
+
+    def activation(self, theta):
+        return jax.nn.relu(theta) if self.kind == "ffnn" else jax.nn.gelu(theta, approximate=True)
+
+    def weights(self, variables, n_sites: int) -> jax.Array:
+        """W (N, H) from the network's ``variables`` (masks applied)."""
+        if self.kind == "ffnn":
+            return variables["params"]["kernel"] * variables[MASKS]["kernel"]
+        kernel = variables["params"]["conv"]["kernel"] * variables[MASKS]["conv"]["kernel"]
+        # the convolution of every unit vector: row i holds the kernel entries that site i meets
+        basis = lattice_image(jnp.eye(n_sites, dtype=kernel.dtype))
+        return conv2d(basis, kernel, self.padding).reshape(n_sites, -1)
+
+    def pattern(self, masks, n_sites: int) -> np.ndarray:
+        """Which entries of W (N, H) a mask leaves non-zero (host side, for :func:`flip_columns`)."""
+        if self.kind == "ffnn":
+            return np.asarray(masks["kernel"]) != 0
+        mask = np.asarray(masks["conv"]["kernel"])
+        ones = {"params": {"conv": {"kernel": jnp.ones(mask.shape)}}, MASKS: {"conv": {"kernel": jnp.asarray(mask)}}}
+        return np.asarray(self.weights(ones, n_sites)) != 0
 
 
-def flip_width(sites, kernel_mask) -> int:
+def one_layer_form(machine) -> OneLayerForm | None:
+    """The incremental form of a network, or None where it has none (then the generic paths run)."""
+    if isinstance(machine, FFNN):
+        return OneLayerForm("ffnn")
+    if isinstance(machine, CNN):
+        return OneLayerForm("cnn", machine.padding)
+    return None
+
+
+def flip_width(sites, pattern) -> int:
     """The width :func:`flip_columns` needs: the most hidden units one move changes, rounded up to a
     power of two (a new mask recompiles the step only when that changes)."""
-    alive = np.concatenate([np.asarray(kernel_mask) != 0, np.zeros((1, np.shape(kernel_mask)[1]), bool)])
+    alive = np.concatenate([np.asarray(pattern), np.zeros((1, np.shape(pattern)[1]), bool)])
     widest = int(alive[np.asarray(sites)].any(axis=1).sum(axis=1).max())
     return 1 << max(0, widest - 1).bit_length()
 
 
-def flip_columns(sites, kernel_mask, width: int | None = None, max_fraction: float = 1.0) -> np.ndarray | None:
-    """(moves, K) table of the hidden units whose pre-activation each move changes: the unmasked
-    weights of its sites (``sites``: a site table padded with N, e.g. the sampler rule's), padded
-    with H (the index of an extra, always-zero column). None where K = :func:`flip_width` (or
-    ``width``) exceeds ``max_fraction`` of the H hidden units: the dense update is faster there
-    (:data:`SAMPLER_SPARSE_MAX_FRACTION`, :data:`ENERGY_SPARSE_MAX_FRACTION`)."""
-    n_hidden = np.shape(kernel_mask)[1]
-    width = flip_width(sites, kernel_mask) if width is None else width
+def flip_columns(sites, pattern, width: int | None = None, max_fraction: float = 1.0) -> np.ndarray | None:
+    """(moves, K) table of the hidden units whose pre-activation each move changes: the non-zero
+    entries of W (``pattern``, :meth:`OneLayerForm.pattern`) in the rows of its sites (``sites``: a
+    site table padded with N, e.g. the sampler rule's), padded with H (the index of an extra,
+    always-zero column). None where K = :func:`flip_width` (or ``width``) exceeds ``max_fraction`` of
+    the H hidden units: the dense update is faster there (:data:`SAMPLER_SPARSE_MAX_FRACTION`,
+    :data:`ENERGY_SPARSE_MAX_FRACTION`)."""
+    n_hidden = np.shape(pattern)[1]
+    width = flip_width(sites, pattern) if width is None else width
     if width > max_fraction * n_hidden:
         return None
-    alive = np.concatenate([np.asarray(kernel_mask) != 0, np.zeros((1, n_hidden), bool)])
+    alive = np.concatenate([np.asarray(pattern), np.zeros((1, n_hidden), bool)])
     touched = alive[np.asarray(sites)].any(axis=1)
     table = np.full((touched.shape[0], width), n_hidden, dtype=np.int32)
     for row, hidden in zip(table, touched):
@@ -81,9 +119,9 @@ def padded_groups(groups, n_sites: int) -> np.ndarray:
     return table
 
 
-def _kernel(variables) -> jax.Array:
-    """W * M with a zero row appended, so that padded site indices change nothing."""
-    W = variables["params"]["kernel"] * variables[MASKS]["kernel"]
+def _weights(form: OneLayerForm, variables, n_sites: int) -> jax.Array:
+    """W with a zero row appended, so that padded site indices change nothing."""
+    W = form.weights(variables, n_sites)
     return jnp.concatenate([W, jnp.zeros((1, W.shape[1]), W.dtype)])
 
 
@@ -103,7 +141,8 @@ def _flip_change(s_ext, W_ext, sites):
 
 
 def sample_chain(sampler, machine, parameters, state, chain_length: int):
-    """:meth:`sparse_nqs.vmc.FastMetropolisSampler._sample_chain` for an FFNN with theta kept per chain.
+    """:meth:`sparse_nqs.vmc.FastMetropolisSampler._sample_chain` for a network with a
+    :class:`OneLayerForm`, with theta kept per chain.
 
     Draws the same random numbers in the same order as the generic path, so the chain is the same.
     With a :func:`flip_columns` table in ``parameters[FLIP_COLUMNS]["table"]`` a proposal updates only
@@ -114,9 +153,10 @@ def sample_chain(sampler, machine, parameters, state, chain_length: int):
     rng, k_moves, k_accept = jax.random.split(state.rng, 3)
     moves = rule.draw_moves(k_moves, shape)
     log_uniform = jnp.log(jax.random.uniform(k_accept, shape))
-    W_ext = _kernel(parameters)
-    sites_of_move, flips = rule.sites, rule.flips
+    form = one_layer_form(machine)
     sigma = state.σ
+    W_ext = _weights(form, parameters, sigma.shape[-1])
+    sites_of_move, flips = rule.sites, rule.flips
     theta = sigma.astype(W_ext.dtype) @ W_ext[:-1]
     power = sampler.machine_pow
     chains = jnp.arange(sigma.shape[0])
@@ -129,7 +169,7 @@ def sample_chain(sampler, machine, parameters, state, chain_length: int):
         move, log_u = draws
         sites = sites_of_move[move]  # (chains, g)
         new_theta = theta + _flip_change(_extended(sigma, W_ext.dtype), W_ext, sites)
-        proposal_log_prob = power * jnp.sum(jax.nn.relu(new_theta), axis=-1)
+        proposal_log_prob = power * jnp.sum(form.activation(new_theta), axis=-1)
         accept = log_u < proposal_log_prob - log_prob
         return (flip(sigma, move, accept), jnp.where(accept[:, None], new_theta, theta),
                 jnp.where(accept, proposal_log_prob, log_prob), n_accepted + accept), None
@@ -154,7 +194,7 @@ def sample_chain(sampler, machine, parameters, state, chain_length: int):
             change = change + spins[:, k, None] * weights[:, k]
         change = -2.0 * change
         old = jnp.take_along_axis(theta, columns, axis=-1)
-        log_ratio = power * jnp.sum(jax.nn.relu(old + change) - jax.nn.relu(old), axis=-1)
+        log_ratio = power * jnp.sum(form.activation(old + change) - form.activation(old), axis=-1)
         accept = log_u < log_ratio
         theta = theta.at[chains[:, None], columns].add(jnp.where(accept[:, None], change, 0.0))
         return (flip(sigma, move, accept), theta, log_prob, n_accepted + accept), None
@@ -165,7 +205,7 @@ def sample_chain(sampler, machine, parameters, state, chain_length: int):
         carry, _ = jax.lax.scan(propose, carry, draws)
         if table is not None:  # the log-probability afresh once per sweep, from the updated theta
             sigma, theta, _, n_accepted = carry
-            carry = (sigma, theta, power * jnp.sum(jax.nn.relu(theta), axis=-1), n_accepted)
+            carry = (sigma, theta, power * jnp.sum(form.activation(theta[:, :-1]), axis=-1), n_accepted)
         return carry, (carry[0], carry[2])
 
     (sigma, _, log_prob, n_accepted), (samples, log_probs) = jax.lax.scan(
@@ -205,10 +245,11 @@ class FlipHamiltonian:
         """The groups as a (G, g) site table padded with ``n_sites``."""
         return padded_groups(self.groups, n_sites)
 
-    def ffnn_local_energies(self, variables, x, columns=None) -> jax.Array:
-        """E_loc of a batch x (N_s, N) for an FFNN's ``variables``; ``columns``: the
-        :func:`flip_columns` table of the groups (only the hidden units each group reaches), or None."""
-        W_ext = _kernel(variables)
+    def local_energies(self, form: OneLayerForm, variables, x, columns=None) -> jax.Array:
+        """E_loc of a batch x (N_s, N) for the ``variables`` of a network of :class:`OneLayerForm`
+        ``form``; ``columns``: the :func:`flip_columns` table of the groups (only the hidden units each
+        group reaches), or None."""
+        W_ext = _weights(form, variables, x.shape[-1])
         s = x.astype(W_ext.dtype)
         theta = s @ W_ext[:-1]
         table = self.site_table(x.shape[-1])  # (G, g)
@@ -221,7 +262,8 @@ class FlipHamiltonian:
                 flipped = theta_c[:, None, :]
                 for k, row in enumerate(rows):
                     flipped = flipped - 2.0 * spins_c[:, :, k, None] * row
-                return jnp.sum(jax.nn.relu(flipped), axis=-1) - jnp.sum(jax.nn.relu(theta_c), axis=-1)[:, None]
+                return (jnp.sum(form.activation(flipped), axis=-1)
+                        - jnp.sum(form.activation(theta_c), axis=-1)[:, None])
         else:
             # only the K hidden units a group reaches change: gather those, append the zero column H
             theta = jnp.concatenate([theta, jnp.zeros((theta.shape[0], 1), theta.dtype)], axis=-1)
@@ -234,7 +276,7 @@ class FlipHamiltonian:
                 new = old
                 for k, row in enumerate(rows):
                     new = new - 2.0 * spins_c[:, :, k, None] * row
-                return jnp.sum(jax.nn.relu(new) - jax.nn.relu(old), axis=-1)
+                return jnp.sum(form.activation(new) - form.activation(old), axis=-1)
 
         # a few samples at a time: the (chunk, G, alpha N) pre-activations stay in cache (measured at
         # 10x10 alpha 5, N_s 1024: 26 ms in chunks of 32 against 257 ms for all samples at once)

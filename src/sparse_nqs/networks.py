@@ -47,7 +47,7 @@ def _conv_init(scheme: str):
     return nn.initializers.variance_scaling(scale, "fan_in", "truncated_normal")
 
 
-def _lattice(x: jax.Array) -> jax.Array:
+def lattice_image(x: jax.Array) -> jax.Array:
     """(..., N) spins -> (batch, L, L, 1) image, row-major."""
     N = x.shape[-1]
     L = math.isqrt(N)
@@ -84,22 +84,33 @@ def _pad(h: jax.Array, k: int, padding: str) -> jax.Array:
     return jnp.pad(h, pad, mode="wrap" if padding == "circular" else "constant")
 
 
-def _xla_conv(padded: jax.Array, kernel: jax.Array) -> jax.Array:
-    return jax.lax.conv_general_dilated(padded, kernel, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+def _patch_conv(padded: jax.Array, kernel: jax.Array) -> jax.Array:
+    """VALID stride-1 convolution as one matrix product of the k x k patches (im2col) with the kernel.
+
+    The same numbers as XLA's convolution (``jax.lax.conv_general_dilated``; a test checks equality)
+    at 2-5x its speed on the CPU in float64 for this project's shapes: measured on 2 cores, 10x10
+    lattice, 16 -> 16 channels, a batch of 16 / 64 / 160 images: 0.88 / 2.2 / 4.1 ms against
+    2.0 / 7.7 / 18.2 ms (XLA's float64 convolution is not blocked for these small images).
+    """
+    k = kernel.shape[0]
+    rows, cols = padded.shape[1] - k + 1, padded.shape[2] - k + 1
+    patches = jnp.concatenate([padded[:, i:i + rows, j:j + cols, :] for i in range(k) for j in range(k)], axis=-1)
+    return patches @ kernel.reshape(-1, kernel.shape[-1])
 
 
 @partial(jax.custom_vjp, nondiff_argnums=(2,))
 def conv2d(h: jax.Array, kernel: jax.Array, padding: str) -> jax.Array:
     """Stride-1 2D convolution (NHWC input, HWIO kernel) with a kernel gradient written as patch sums.
 
-    Forward and input gradient are XLA's convolution. The kernel gradient is, per kernel offset,
+    Forward and input gradient are a patch (im2col) matrix product, :func:`_patch_conv`. The kernel
+    gradient is, per kernel offset,
     one contraction of the shifted input with the output cotangent: under ``vmap`` (the per-sample
     gradients of SR) these are batched matrix products, whereas XLA's own kernel gradient becomes
     a grouped convolution. Measured on 2 CPU cores, 4x4 lattice, 3 convolutions of 4 channels, 512
     per-sample gradients: 2.9 ms instead of 378 ms. A test checks values and gradients against
     the plain XLA convolution. (Reverse mode only, which is all that VMC needs.)
     """
-    return _xla_conv(_pad(h, kernel.shape[0], padding), kernel)
+    return _patch_conv(_pad(h, kernel.shape[0], padding), kernel)
 
 
 def _conv2d_forward(h, kernel, padding):
@@ -109,7 +120,7 @@ def _conv2d_forward(h, kernel, padding):
 def _conv2d_backward(padding, residuals, cotangent):
     h, kernel = residuals
     k = kernel.shape[0]
-    _, pull_back = jax.vjp(lambda x: _xla_conv(_pad(x, k, padding), kernel), h)
+    _, pull_back = jax.vjp(lambda x: _patch_conv(_pad(x, k, padding), kernel), h)
     (d_h,) = pull_back(cotangent)
     padded = _pad(h, k, padding)
     rows, cols = cotangent.shape[1], cotangent.shape[2]
@@ -174,7 +185,7 @@ class CNN(nn.Module):
     @nn.compact
     def __call__(self, x):
         batch_shape = x.shape[:-1]
-        image = _lattice(x.astype(self.param_dtype))
+        image = lattice_image(x.astype(self.param_dtype))
         h = MaskedConv(self.n_filters, padding=self.padding, init_scheme=self.init_scheme,
                        param_dtype=self.param_dtype, name="conv")(image)
         return jnp.sum(nn.gelu(h, approximate=True), axis=(1, 2, 3)).reshape(batch_shape)
@@ -218,7 +229,7 @@ class ResCNN(nn.Module):
     @nn.compact
     def __call__(self, x):
         batch_shape = x.shape[:-1]
-        image = _lattice(x.astype(self.param_dtype))
+        image = lattice_image(x.astype(self.param_dtype))
         conv = dict(padding=self.padding, init_scheme=self.init_scheme, param_dtype=self.param_dtype)
         h = MaskedConv(self.n_filters, name="embedding", **conv)(image)
         for b in range(self.n_blocks):
