@@ -109,15 +109,18 @@ def test_bad_network_configs(config, fragment):
         build_network(config)
 
 
+@pytest.mark.parametrize("channels", [(3, 2), (16, 4)], ids=["xla-conv", "patch-product"])
 @pytest.mark.parametrize("padding", ["valid", "same", "circular"])
-def test_conv2d_values_and_per_sample_gradients_equal_the_xla_convolution(padding):
-    """conv2d (custom kernel gradient, for fast per-sample gradients) is the XLA convolution: same
-    values, same input and kernel gradients, also under vmap as SR uses it."""
-    from sparse_nqs.networks import conv2d
+def test_conv2d_values_and_per_sample_gradients_equal_the_xla_convolution(padding, channels):
+    """conv2d (custom kernel gradient, for fast per-sample gradients; a patch matrix product from 16
+    input channels) is the XLA convolution: same values, same input and kernel gradients, also under
+    vmap as SR uses it."""
+    from sparse_nqs.networks import PATCH_CONV_MIN_CHANNELS, conv2d
 
+    assert (channels[0] >= PATCH_CONV_MIN_CHANNELS) == (channels[0] == 16)
     rng = np.random.default_rng(0)
-    h = jnp.asarray(rng.normal(size=(5, 4, 4, 3)))
-    kernel = jnp.asarray(rng.normal(size=(3, 3, 3, 2)))
+    h = jnp.asarray(rng.normal(size=(5, 4, 4, channels[0])))
+    kernel = jnp.asarray(rng.normal(size=(3, 3, *channels)))
 
     def xla(x, w):
         if padding == "circular":

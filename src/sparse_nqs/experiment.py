@@ -323,10 +323,7 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
         raise ExperimentError(f"unknown pruning method {method!r}; known: {', '.join(pruning.METHODS)}")
     selection, rewind = pruning.METHODS[method]
     run.check_reference(reference)
-    wr = _try_load(run.path("pretrain", "theta_wr.npz"), run.fingerprint("pretrain"))
-    if wr is None:
-        raise ExperimentError(f"run {run.name}: no pre-trained network for these settings at "
-                              f"{run.path('pretrain', 'theta_wr.npz')}; run the pre-training first")
+    wr = _pretrained(run, f"pruning ({method})")
     key = run.fingerprint("prune", method)
     p, seeds = run.pruning, run.seeds
     n_rounds, k, j = int(p["iterations"]), int(p["steps_per_iteration"]), int(p["pretrain_steps"])
@@ -514,9 +511,9 @@ def ticket_variables(run: Run, variant: str, iteration: int) -> dict:
     return _ticket_variables(run, variant, iteration)[0]
 
 
-def _ticket_variables(run: Run, variant: str, iteration: int):
-    """(variables, made_from) of a ticket."""
-    init, imp, made_from = _ticket_sources(run, variant, iteration)
+def _ticket_variables(run: Run, variant: str, iteration: int, sources=None):
+    """(variables, made_from) of a ticket; ``sources``: its :func:`_ticket_sources` if already loaded."""
+    init, imp, made_from = sources or _ticket_sources(run, variant, iteration)
     masks = imp.masks
     params = init.params
     if variant == "rand_imp":
@@ -531,10 +528,10 @@ def _ticket_variables(run: Run, variant: str, iteration: int):
 class _Ticket(_Resumable):
     """One isolated ticket being trained: its files, state and (resumed) log."""
 
-    def __init__(self, run: Run, variant: str, iteration: int):
+    def __init__(self, run: Run, variant: str, iteration: int, sources):
         self.variant, self.iteration = variant, iteration
         self.stem = f"{variant}_iter_{iteration:03d}"
-        variables, made_from = _ticket_variables(run, variant, iteration)
+        variables, made_from = _ticket_variables(run, variant, iteration, sources)
         vstate = run.vstate(variables, derive_seed(run.seeds["sampler"], "ticket", variant, iteration))
         super().__init__(vstate, run.path("tickets", f"{self.stem}.partial.npz"),
                          run.metadata(seeds=run.seeds, variant=variant, iteration=iteration,
@@ -561,10 +558,9 @@ def _ticket_steps(run: Run) -> int:
     return int(run.pruning["pretrain_steps"] if steps is None else steps)
 
 
-def _finished_ticket(run: Run, variant: str, iteration: int, reference: dict | None) -> dict | None:
-    """The row of a finished ticket made from the current theta_init and IMP-WR mask, with its error
-    columns against ``reference`` (its JSON rewritten), or None when it must be trained."""
-    made_from = _ticket_sources(run, variant, iteration)[2]
+def _finished_ticket(run: Run, variant: str, iteration: int, reference: dict | None, made_from: dict) -> dict | None:
+    """The row of a finished ticket made from ``made_from`` (the current theta_init and IMP-WR mask),
+    with its error columns against ``reference`` (its JSON rewritten), or None when it must be trained."""
     stem = f"{variant}_iter_{iteration:03d}"
     done = _try_load(run.path("tickets", f"{stem}.npz"), run.fingerprint("ticket", variant=variant), made_from)
     if done is None:
@@ -590,8 +586,9 @@ def train_tickets(run: Run, tickets: list[tuple[str, int]], reference: dict | No
     read back, not retrained. ``wall_seconds`` of a batched ticket is its share of the batch's time.
     """
     run.check_reference(reference)
-    rows = {key: _finished_ticket(run, *key, reference) for key in tickets}
-    pending = [_Ticket(run, v, i) for (v, i) in tickets if rows[(v, i)] is None]
+    sources = {key: _ticket_sources(run, *key) for key in tickets}  # loaded once per ticket
+    rows = {key: _finished_ticket(run, *key, reference, sources[key][2]) for key in tickets}
+    pending = [_Ticket(run, v, i, sources[(v, i)]) for (v, i) in tickets if rows[(v, i)] is None]
     total = _ticket_steps(run)
     groups = {}
     for ticket in pending:  # one batch per resume point (normally one)

@@ -84,14 +84,20 @@ def _pad(h: jax.Array, k: int, padding: str) -> jax.Array:
     return jnp.pad(h, pad, mode="wrap" if padding == "circular" else "constant")
 
 
-def _patch_conv(padded: jax.Array, kernel: jax.Array) -> jax.Array:
-    """VALID stride-1 convolution as one matrix product of the k x k patches (im2col) with the kernel.
+#: input channels from which a convolution runs as a patch matrix product rather than XLA's
+#: convolution. Measured on 2 cores, float64, 3x3 kernels, batches of 16 / 128 / 1616 images (ms):
+#: 16 -> 16 channels 0.70 / 8.0 / 187 against XLA's 3.2 / 27.8 / 321; 8 -> 8 even at 16-128 images,
+#: XLA 5x faster at 1616; 1 -> 4 and 4 -> 4 XLA 2-18x faster
+PATCH_CONV_MIN_CHANNELS = 16
 
-    The same numbers as XLA's convolution (``jax.lax.conv_general_dilated``; a test checks equality)
-    at 2-5x its speed on the CPU in float64 for this project's shapes: measured on 2 cores, 10x10
-    lattice, 16 -> 16 channels, a batch of 16 / 64 / 160 images: 0.88 / 2.2 / 4.1 ms against
-    2.0 / 7.7 / 18.2 ms (XLA's float64 convolution is not blocked for these small images).
-    """
+
+def _conv_valid(padded: jax.Array, kernel: jax.Array) -> jax.Array:
+    """VALID stride-1 convolution (NHWC, HWIO): for many input channels one matrix product of the
+    k x k patches (im2col) with the kernel, the same numbers as XLA's convolution (a test checks
+    them) at 1.7-4x its speed; for few channels XLA's convolution, which is faster there."""
+    if kernel.shape[2] < PATCH_CONV_MIN_CHANNELS:
+        return jax.lax.conv_general_dilated(padded, kernel, (1, 1), "VALID",
+                                            dimension_numbers=("NHWC", "HWIO", "NHWC"))
     k = kernel.shape[0]
     rows, cols = padded.shape[1] - k + 1, padded.shape[2] - k + 1
     patches = jnp.concatenate([padded[:, i:i + rows, j:j + cols, :] for i in range(k) for j in range(k)], axis=-1)
@@ -102,15 +108,15 @@ def _patch_conv(padded: jax.Array, kernel: jax.Array) -> jax.Array:
 def conv2d(h: jax.Array, kernel: jax.Array, padding: str) -> jax.Array:
     """Stride-1 2D convolution (NHWC input, HWIO kernel) with a kernel gradient written as patch sums.
 
-    Forward and input gradient are a patch (im2col) matrix product, :func:`_patch_conv`. The kernel
-    gradient is, per kernel offset,
+    Forward and input gradient are :func:`_conv_valid` (a patch matrix product for many channels,
+    XLA's convolution for few). The kernel gradient is, per kernel offset,
     one contraction of the shifted input with the output cotangent: under ``vmap`` (the per-sample
     gradients of SR) these are batched matrix products, whereas XLA's own kernel gradient becomes
     a grouped convolution. Measured on 2 CPU cores, 4x4 lattice, 3 convolutions of 4 channels, 512
     per-sample gradients: 2.9 ms instead of 378 ms. A test checks values and gradients against
     the plain XLA convolution. (Reverse mode only, which is all that VMC needs.)
     """
-    return _patch_conv(_pad(h, kernel.shape[0], padding), kernel)
+    return _conv_valid(_pad(h, kernel.shape[0], padding), kernel)
 
 
 def _conv2d_forward(h, kernel, padding):
@@ -120,7 +126,7 @@ def _conv2d_forward(h, kernel, padding):
 def _conv2d_backward(padding, residuals, cotangent):
     h, kernel = residuals
     k = kernel.shape[0]
-    _, pull_back = jax.vjp(lambda x: _patch_conv(_pad(x, k, padding), kernel), h)
+    _, pull_back = jax.vjp(lambda x: _conv_valid(_pad(x, k, padding), kernel), h)
     (d_h,) = pull_back(cotangent)
     padded = _pad(h, k, padding)
     rows, cols = cotangent.shape[1], cotangent.shape[2]

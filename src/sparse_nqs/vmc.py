@@ -355,7 +355,11 @@ def surviving_columns(params, masks, size: int | None = None) -> np.ndarray | No
     exactly zero. Dropping those columns before the Gram matrix gives the same update on a side of
     min(N_s, columns kept); padding columns are zero columns, whose update is zero in both forms.
     """
-    flags = alive_flags(params, masks)
+    return _columns_of(alive_flags(params, masks), size)
+
+
+def _columns_of(flags: np.ndarray, size: int | None = None) -> np.ndarray | None:
+    """:func:`surviving_columns` from the :func:`alive_flags` of a state."""
     live, dead = np.flatnonzero(flags), np.flatnonzero(~flags)
     size = column_bucket(live.size) if size is None else size
     if size >= flags.size or flags.size < COLUMN_DROP_MIN_PARAMETERS:
@@ -623,9 +627,9 @@ def train_batch(vstates: list, model, n_steps: int, learning_rate: float, diag_s
 def _batch_columns(vstates: list):
     """:func:`surviving_columns` of several states, all padded to the largest bucket among them (one
     row per state), or None when that bucket keeps every column."""
-    trees = [(v.parameters, v.model_state[MASKS]) for v in vstates]
-    size = max(column_bucket(np.count_nonzero(alive_flags(*tree))) for tree in trees)
-    each = [surviving_columns(*tree, size=size) for tree in trees]
+    flags = [alive_flags(v.parameters, v.model_state[MASKS]) for v in vstates]
+    size = max(column_bucket(np.count_nonzero(f)) for f in flags)
+    each = [_columns_of(f, size) for f in flags]
     return None if each[0] is None else jnp.asarray(np.stack(each))
 
 

@@ -1,0 +1,126 @@
+"""The exact SR solve against conjugate gradient on the same S + lambda I (the published code's and
+NetKet's iterative solver), 4x4 TFIM at kappa_c, FFNN alpha 1 and 5, the paper's lambda = 1e-4.
+
+For one set of samples: milliseconds per solve, CG iterations and the relative residual
+||(S + lambda I) x - g|| / ||g|| and the distance ||x - x_exact|| / ||x_exact|| at CG tolerances 1e-5
+(NetKet's default) and 1e-8; then the energy trajectory of ``--steps`` training steps with each solver
+from the same state and chains (mean |E_cg - E_exact| over the last 100 steps, against their
+Monte Carlo error).
+
+    python benchmarks/sr_solvers.py [--steps 300]
+
+Lines: ``sr_solver L=4 alpha=5 solver=cg tol=1e-05 ms=... iterations=... residual=... distance=...`` and
+``sr_trajectory L=4 alpha=5 solver=cg tol=1e-05 ms_per_step=... mean_abs_energy_difference=... mean_error=...``.
+"""
+
+import argparse
+import time
+from unittest import mock
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from sparse_nqs import vmc
+from sparse_nqs.models import TFIM
+from sparse_nqs.networks import build_network
+from sparse_nqs.vmc import SamplingSettings, make_vstate, train
+
+DIAG_SHIFT = 1e-4
+
+
+def cg_direction(tol: float):
+    """sr_direction's update with CG on the side sr_direction solves on (matrix-free products)."""
+    def direction(jacobian, energies, diag_shift):
+        n_samples, n_parameters = jacobian.shape
+        O = (jacobian - jnp.mean(jacobian, axis=0)) / np.sqrt(n_samples)
+        dv = 2.0 * (energies - jnp.mean(energies)) / np.sqrt(n_samples)
+        if n_parameters <= n_samples:
+            x, _ = jax.scipy.sparse.linalg.cg(lambda v: O.T @ (O @ v) + diag_shift * v, dv @ O, tol=tol)
+            return x
+        y, _ = jax.scipy.sparse.linalg.cg(lambda v: O @ (O.T @ v) + diag_shift * v, dv, tol=tol)
+        return y @ O
+    return direction
+
+
+def cg_iterations(O, rhs, diag_shift, tol):
+    """The number of CG iterations to ``tol`` (a Python loop over the same recurrence, for counting)."""
+    apply = (lambda v: O.T @ (O @ v) + diag_shift * v) if O.shape[1] <= O.shape[0] else \
+        (lambda v: O @ (O.T @ v) + diag_shift * v)
+    x = np.zeros_like(rhs)
+    r = rhs - apply(x)
+    p, rr = r.copy(), r @ r
+    for k in range(1, 100_000):
+        Ap = apply(p)
+        step = rr / (p @ Ap)
+        x, r = x + step * p, r - step * Ap
+        rr_new = r @ r
+        if np.sqrt(rr_new) <= tol * np.linalg.norm(rhs):
+            return k
+        p, rr = r + rr_new / rr * p, rr_new
+    return -1
+
+
+def one_solve(L: int, alpha: float):
+    model = TFIM(L)
+    vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": alpha}), SamplingSettings(), 0, 1)
+    train(vstate, model, 50, 8e-3, DIAG_SHIFT)  # a state a little into training
+    x = vstate.samples.reshape(-1, model.N)
+    flat, unravel = ravel_pytree(vstate.parameters)
+    jacobian = jax.vmap(jax.grad(lambda f, xi: vstate._apply_fun({"params": unravel(f), **vstate.model_state}, xi)),
+                        in_axes=(None, 0))(flat, x)
+    energies = vmc.local_energies(model.hamiltonian.to_jax_operator(), vstate._apply_fun, vstate.variables, x).real
+    exact = np.asarray(jax.jit(vmc.sr_direction)(jacobian, energies, DIAG_SHIFT))
+    O = np.asarray(jacobian - jacobian.mean(axis=0)) / np.sqrt(len(x))
+    dv = 2.0 * np.asarray(energies - energies.mean()) / np.sqrt(len(x))
+    S = O.T @ O + DIAG_SHIFT * np.eye(O.shape[1])
+    g = O.T @ dv
+    cases = [("exact", None, jax.jit(vmc.sr_direction))]
+    cases += [("cg", tol, jax.jit(cg_direction(tol))) for tol in (1e-5, 1e-8)]
+    for name, tol, solve in cases:
+        with vmc._blas_threads():
+            solution = np.asarray(solve(jacobian, energies, DIAG_SHIFT))
+            start = time.perf_counter()
+            for _ in range(10):
+                jax.block_until_ready(solve(jacobian, energies, DIAG_SHIFT))
+            ms = 1e3 * (time.perf_counter() - start) / 10
+        residual = np.linalg.norm(S @ solution - g) / np.linalg.norm(g)
+        distance = np.linalg.norm(solution - exact) / np.linalg.norm(exact)
+        rhs = dv @ O if O.shape[1] <= O.shape[0] else dv
+        iterations = 0 if tol is None else cg_iterations(O, rhs, DIAG_SHIFT, tol)
+        print(f"sr_solver L={L} alpha={alpha:g} solver={name} tol={tol} ms={ms:.2f} iterations={iterations} "
+              f"residual={residual:.2e} distance={distance:.2e} side={min(O.shape)}", flush=True)
+
+
+def trajectories(L: int, alpha: float, steps: int):
+    model = TFIM(L)
+    logs = {}
+    for name, tol in (("exact", None), ("cg", 1e-5), ("cg", 1e-8)):
+        vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": alpha}), SamplingSettings(), 0, 1)
+        direction = vmc.sr_direction if tol is None else cg_direction(tol)
+        with mock.patch.object(vmc, "sr_direction", direction):
+            vmc._vmc_sr_step.clear_cache()
+            start = time.perf_counter()
+            log = train(vstate, model, steps, 8e-3, DIAG_SHIFT)
+            ms = 1e3 * (time.perf_counter() - start) / steps
+        vmc._vmc_sr_step.clear_cache()
+        logs[(name, tol)] = log
+        last = slice(steps - 100, steps)
+        difference = np.abs(log.energy.to_numpy()[last] - logs[("exact", None)].energy.to_numpy()[last]).mean()
+        print(f"sr_trajectory L={L} alpha={alpha:g} solver={name} tol={tol} ms_per_step={ms:.1f} "
+              f"final_energy={log.energy.iloc[-100:].mean():.6f} mean_abs_energy_difference={difference:.2e} "
+              f"mean_error={log.energy_error.iloc[-100:].mean():.2e}", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=300)
+    args = parser.parse_args()
+    for alpha in (1, 5):
+        one_solve(4, alpha)
+        trajectories(4, alpha, args.steps)
+
+
+if __name__ == "__main__":
+    main()
