@@ -9,7 +9,7 @@
 # Every line it prints is key=value; the whole output also goes to $OUT/gpu_check.log when OUT is set.
 #
 #   benchmarks/gpu_check.sh          # on the GPU machine
-#   benchmarks/gpu_check.sh --ci     # the same commands at CI size, on any CPU (about 2 minutes; a test runs it)
+#   benchmarks/gpu_check.sh --ci     # the same commands at CI size on any CPU (a test runs it; one run in the projection)
 #
 # Python: $PYTHON, else .venv/bin/python, else python3. A GPU machine without this package's
 # dependencies needs them as wheels (jax with CUDA is usually there; netket, flax and the rest are
@@ -25,20 +25,20 @@ log=${OUT:+$OUT/gpu_check.log}
 log=${log:-/dev/null}
 
 if [[ "${1:-}" == "--ci" ]]; then
-  L=4; steps=3; densities="1 0.1"; batch="2 3"; batch_samples=128; dispatch="1 4"
-  config=workflow/presets/smoke.yaml; cost_steps=1; kinds="ffnn cnn rescnn"; slow=""
+  L=4; steps=3; densities="0.1"; batch="2 3"; batch_samples=128; dispatch="1 4"; dispatch_L=4
+  config=workflow/presets/smoke.yaml; cost_steps=1; kinds="ffnn"; slow=""; cost_densities="1 0.1"; runs="--runs ffnn"
 else
-  L=10; steps=20; densities="1 0.1"; batch="3 22 66"; batch_samples=1024; dispatch="1 10 50"
-  config=workflow/presets/paper.yaml; cost_steps=2; kinds="ffnn cnn rescnn"; slow=""
+  L=10; steps=20; densities="1 0.1"; batch="3 22 66"; batch_samples=1024; dispatch="1 10 50"; dispatch_L="4 6"
+  config=workflow/presets/paper.yaml; cost_steps=2; kinds="ffnn cnn rescnn"; slow=""; cost_densities="1 0.1 0.01"; runs=""
 fi
 
 {
   "$PYTHON" -c 'import jax; print("device:", jax.devices())'
-  "$PYTHON" benchmarks/vmc_step.py --no-4x4 --steps "$steps" --densities --density-L "$L" --density-values $densities
-  "$PYTHON" benchmarks/vmc_step.py --no-4x4 --steps "$steps" --batch --batch-only --batch-networks ffnn_alpha5 \
-    --batch-L "$L" --batch-samples "$batch_samples" --batch-sizes $batch
-  "$PYTHON" benchmarks/vmc_step.py --no-4x4 --network-step cnn rescnn --network-L "$L" --network-samples "$batch_samples"
-  "$PYTHON" benchmarks/vmc_step.py --no-4x4 --steps "$steps" --dispatch --dispatch-values $dispatch
+  "$PYTHON" benchmarks/vmc_step.py --no-4x4 --steps "$steps" \
+    --densities --density-L "$L" --density-values $densities \
+    --network-step cnn rescnn --network-L "$L" --network-samples "$batch_samples" \
+    --dispatch --dispatch-values $dispatch --dispatch-L $dispatch_L \
+    --batch --batch-only --batch-networks ffnn_alpha5 --batch-L "$L" --batch-samples "$batch_samples" --batch-sizes $batch
   "$PYTHON" benchmarks/project_cost.py --configfile "$config" --steps "$cost_steps" --warmup 1 \
-    --densities $densities 0.01 --kinds $kinds --slow-kinds $slow
+    --densities $cost_densities --kinds $kinds --slow-kinds $slow $runs
 } 2>&1 | tee "$log"

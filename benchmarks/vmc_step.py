@@ -54,10 +54,15 @@ def ms_per_step(L: int, alpha: float, steps: int, warmup: int = 10, keep: float 
         rng = np.random.default_rng(0)
         mask = (rng.random(kernel.shape) < keep).astype(kernel.dtype)
         set_masks(vstate, {"kernel": mask})
-    train(vstate, model, warmup, 8e-3, 1e-4, fast=fast)
+    return _timed_training(vstate, model, steps, warmup, 1e-4, fast)
+
+
+def _timed_training(vstate, model, steps: int, warmup: int, diag_shift: float, fast: bool) -> float:
+    """Milliseconds per step of ``steps`` training steps after ``warmup`` untimed ones (compilation)."""
+    train(vstate, model, warmup, 8e-3, diag_shift, fast=fast)
     jax.block_until_ready(vstate.parameters)
     start = time.perf_counter()
-    train(vstate, model, steps, 8e-3, 1e-4, fast=fast)
+    train(vstate, model, steps, 8e-3, diag_shift, fast=fast)
     jax.block_until_ready(vstate.parameters)
     return 1e3 * (time.perf_counter() - start) / steps
 
@@ -75,12 +80,7 @@ def network_ms_per_step(kind: str, L: int, n_samples: int, fast: bool, steps: in
     model = TFIM(L)
     vstate = make_vstate(model, build_network(NETWORK_STEPS[kind]), SamplingSettings(n_samples=n_samples),
                          init_seed=0, sampler_seed=1, incremental_amplitudes=fast)
-    train(vstate, model, warmup, 8e-3, 1e-3, fast=fast)
-    jax.block_until_ready(vstate.parameters)
-    start = time.perf_counter()
-    train(vstate, model, steps, 8e-3, 1e-3, fast=fast)
-    jax.block_until_ready(vstate.parameters)
-    return 1e3 * (time.perf_counter() - start) / steps
+    return _timed_training(vstate, model, steps, warmup, 1e-3, fast)
 
 
 def netket_ms_per_step(L: int, alpha: float, steps: int, warmup: int = 10) -> float:
@@ -236,6 +236,7 @@ def main():
     parser.add_argument("--dispatch", action="store_true",
                         help="also 1 against several steps per compiled call (SPARSE_NQS_STEPS_PER_DISPATCH)")
     parser.add_argument("--dispatch-values", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--dispatch-L", type=int, nargs="+", default=[4, 6])
     args = parser.parse_args()
     cases = [] if args.no_4x4 else [(4, 1), (4, 5)]
     for L, alpha in cases:
@@ -274,7 +275,7 @@ def main():
                       flush=True)
 
     if args.dispatch:
-        for L, alpha in [(4, 1), (6, 1)]:
+        for L, alpha in [(L, 1) for L in args.dispatch_L]:
             for per_call in args.dispatch_values:
                 os.environ["SPARSE_NQS_STEPS_PER_DISPATCH"] = str(per_call)
                 ms = ms_per_step(L, alpha, max(args.steps, 2 * per_call), warmup=per_call)

@@ -17,7 +17,7 @@ def test_gpu_check_script_runs_at_ci_size(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
     assert out == (tmp_path / "gpu_check.log").read_text()
-    for density in ("1", "0.1"):
+    for density in ("0.1",):
         for path in ("dense", "sparse"):
             assert re.search(rf"^vmc_step L=4 alpha=5 density={density} path={path} ms_per_step=[\d.]+$", out, re.M)
     for count in (2, 3):
@@ -27,6 +27,6 @@ def test_gpu_check_script_runs_at_ci_size(tmp_path):
             assert re.search(rf"^vmc_step network={kind} L=4 n_samples=128 path={path} ms_per_step=\d+$", out, re.M)
     for per_call in (1, 4):
         assert re.search(rf"^vmc_step_dispatch L=4 alpha=1 steps_per_dispatch={per_call} ms_per_step=[\d.]+$", out, re.M)
-    total = re.search(r"^project_cost config=workflow/presets/smoke.yaml runs=\d+ total_steps=\d+ "
-                      r"hours_generic=[\d.]+ hours_fast=[\d.]+ device=cpu$", out, re.M)
+    total = re.search(r"^project_cost config=workflow/presets/smoke.yaml runs=1 total_steps=\d+ "
+                      r"hours_generic=[\d.]+ hours_fast=[\d.]+ device=cpu", out, re.M)
     assert total, out[-2000:]

@@ -348,6 +348,7 @@ def _sparse_updates_wherever_possible(monkeypatch):
 
     monkeypatch.setattr(incremental, "SAMPLER_SPARSE_MAX_FRACTION", 1.0)
     monkeypatch.setattr(incremental, "ENERGY_SPARSE_MAX_FRACTION", 1.0)
+    monkeypatch.setattr(vmc, "COLUMN_DROP_MIN_PARAMETERS", 0)  # these networks are below the bound
 
 
 def test_batched_sparse_tickets_equal_one_by_one(monkeypatch):
@@ -502,7 +503,7 @@ def _check_sparse_incremental_chain_and_energies(model, fast, generic):
     np.testing.assert_allclose(np.asarray(sparse), np.asarray(reference), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("padding", ["valid", "same", "circular"])
+@pytest.mark.parametrize("padding", ["valid", "circular"])  # "same" pads like "valid" after a zero pad
 def test_incremental_cnn_amplitudes_give_the_same_chain_and_local_energies(padding):
     """The CNN as theta = s W (W: the masked convolution as a matrix) with GELU: the same chains and
     acceptances as its convolution, log-probabilities and local energies to 1e-12, with the dense
@@ -511,7 +512,7 @@ def test_incremental_cnn_amplitudes_give_the_same_chain_and_local_energies(paddi
 
     def state(incremental_amplitudes):
         network = build_network({"kind": "cnn", "n_filters": 3, "padding": padding})
-        v = make_vstate(model, network, SamplingSettings(n_samples=256), 3, 4,
+        v = make_vstate(model, network, SamplingSettings(n_samples=128), 3, 4,
                         incremental_amplitudes=incremental_amplitudes)
         kernel = v.model_state["masks"]["conv"]["kernel"]
         keep = np.random.default_rng(5).random(kernel.shape) < 0.5
