@@ -237,7 +237,10 @@ def _local_slurm_or_skip():
         pytest.skip(f"could not start a local Slurm: {result.stderr[-500:]}")
 
 
-def test_slurm_profile_runs_the_smoke_preset(tmp_path):
+def test_slurm_profile_runs_a_figure_of_the_smoke_preset(tmp_path):
+    """The repository's Slurm profile runs the jobs of one figure target through a real (local)
+    Slurm: references, pre-training, pruning and the plot, each as its own Slurm job. (The whole
+    smoke DAG is built locally by the smoke-build test; under Slurm every job pays a process start.)"""
     _local_slurm_or_skip()
     workdir = copy_workflow(tmp_path / "wf")
     # the repository's profile, pointed at the local partition; status via squeue (no accounting here)
@@ -248,10 +251,9 @@ def test_slurm_profile_runs_the_smoke_preset(tmp_path):
                     "latency-wait": 10})
     (workdir / "local-slurm").mkdir()
     (workdir / "local-slurm" / "config.yaml").write_text(yaml.safe_dump(profile))
-    snakemake(workdir, "--profile", "local-slurm", "--configfile", "workflow/presets/smoke.yaml", timeout=2400)
-    for fig in range(1, 8):
-        assert (workdir / "results" / "figures" / f"fig{fig}.pdf").stat().st_size > 1000
-    assert (workdir / "results" / "claims.csv").exists()
+    snakemake(workdir, "--profile", "local-slurm", "--configfile", "workflow/presets/smoke.yaml", "fig3",
+              timeout=2400)
+    assert (workdir / "results" / "figures" / "fig3.pdf").stat().st_size > 1000
     records = [yaml.safe_load(p.read_text()) for p in (workdir / "results" / "provenance" / "prune").glob("*.json")]
     assert records and all(r["slurm_job_id"] for r in records)  # the jobs really ran under Slurm
 
