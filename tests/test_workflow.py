@@ -251,7 +251,7 @@ def test_slurm_profile_runs_a_figure_of_the_smoke_preset(tmp_path):
                     "latency-wait": 10})
     (workdir / "local-slurm").mkdir()
     (workdir / "local-slurm" / "config.yaml").write_text(yaml.safe_dump(profile))
-    snakemake(workdir, "--profile", "local-slurm", "--configfile", "workflow/presets/smoke.yaml", "fig3",
+    snakemake(workdir, "--profile", "local-slurm", "--configfile", "workflow/presets/smoke.yaml", "--", "fig3",
               timeout=2400)
     assert (workdir / "results" / "figures" / "fig3.pdf").stat().st_size > 1000
     records = [yaml.safe_load(p.read_text()) for p in (workdir / "results" / "provenance" / "prune").glob("*.json")]
