@@ -198,3 +198,33 @@ def test_unwritable_out_is_refused_before_any_work(tmp_path, capsys, monkeypatch
     err = capsys.readouterr().err
     assert err.startswith("sparse-nqs: error: --") and err.count("\n") == 1 and reason in err
     assert sorted(tmp_path.rglob("*")) == before  # nothing written, no probe left behind
+
+
+def test_every_subcommand_is_dispatched_through_the_table():
+    import argparse
+
+    from sparse_nqs.cli import COMMANDS, build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(subparsers.choices) == set(COMMANDS)
+
+
+def test_every_expected_error_derives_from_the_one_base_and_keeps_its_builtin_base():
+    """The command line catches SparseNQSError alone; user code catching ValueError/RuntimeError still works."""
+    from sparse_nqs.config import ConfigError
+    from sparse_nqs.dmrg import DMRGSettingsError, DMRGUnsupportedError, JuliaUnavailableError
+    from sparse_nqs.errors import SparseNQSError
+    from sparse_nqs.exact import EDTooLargeError
+    from sparse_nqs.experiment import ExperimentError
+    from sparse_nqs.models import ModelError
+    from sparse_nqs.networks import NetworkConfigError
+    from sparse_nqs.pruning import PruningScheduleError
+    from sparse_nqs.reference import ReferenceMismatchError, ReferenceRequestError
+    from sparse_nqs.vmc import TrainingDivergedError
+
+    bad_input = (ConfigError, DMRGSettingsError, DMRGUnsupportedError, EDTooLargeError, ModelError,
+                 NetworkConfigError, PruningScheduleError, ReferenceMismatchError, ReferenceRequestError)
+    failed_run = (ExperimentError, JuliaUnavailableError, TrainingDivergedError)
+    assert all(issubclass(e, SparseNQSError) and issubclass(e, ValueError) for e in bad_input)
+    assert all(issubclass(e, SparseNQSError) and issubclass(e, RuntimeError) for e in failed_run)

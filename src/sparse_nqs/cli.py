@@ -210,74 +210,91 @@ def _experiment(args):
     return run, reference
 
 
+def _pretrain(args, run, reference) -> None:
+    from .experiment import pretrain
+
+    row = pretrain(run, reference)
+    print(f"{run.name}: dense n={row['n']} E={row['energy']:.8f} eps_rel={row['eps_rel']:.3e} -> {run.directory}")
+
+
+def _prune(args, run, reference) -> None:
+    from .experiment import pretrain, prune
+
+    pretrain(run, reference)
+    history = prune(run, args.method, reference)
+    last = history.iloc[-1]
+    print(f"{run.name} {args.method}: {len(history) - 1} rounds, n={last['n']} eps_rel={last['eps_rel']:.3e} "
+          f"-> {run.directory / args.method / 'history.csv'}")
+
+
+def _fidelity(args, run, reference) -> None:
+    from .experiment import fidelity_table
+
+    table = fidelity_table(run, args.method)
+    low = table.loc[table.fidelity.idxmin()]
+    print(f"{run.name} {args.method}: {len(table)} pairs, lowest fidelity {low['fidelity']:.4f} at "
+          f"rho={low['rho']:.3g} -> {run.directory / args.method / 'fidelity.csv'}")
+
+
+def _tickets(args, run, reference) -> None:
+    import jax
+
+    from .experiment import batch_tickets, ticket_list, train_tickets
+
+    on_gpu = jax.default_backend() == "gpu"
+    batched = {"yes": True, "no": False}.get(args.batch, batch_tickets(run.settings, on_gpu))
+    rows = train_tickets(run, ticket_list(run.settings), reference, batched=batched)
+    for row in rows:
+        print(f"{run.name} ticket {row['variant']} iteration {row['iteration']}: n={row['n']} "
+              f"eps_rel={row['eps_rel']:.3e}")
+    print(f"{len(rows)} tickets ({'batched' if batched else 'one by one'}) -> {run.directory / 'tickets'}")
+
+
+def _ticket(args, run, reference) -> None:
+    from .experiment import train_ticket
+
+    row = train_ticket(run, args.variant, args.iteration, reference)
+    print(f"{run.name} ticket {args.variant} iteration {args.iteration}: n={row['n']} "
+          f"eps_rel={row['eps_rel']:.3e} -> {run.directory / 'tickets'}")
+
+
+#: the experiment subcommands: each gets (args, run, reference) after the common checks
+EXPERIMENT_COMMANDS = {"pretrain": _pretrain, "prune": _prune, "fidelity": _fidelity, "tickets": _tickets,
+                       "ticket": _ticket}
+
+
 def run_experiment(args) -> int:
-    from .experiment import (batch_tickets, fidelity_table, pretrain, prune, ticket_list, train_ticket,
-                             train_tickets)
     from .progress import enable_bar
     from .vmc import enable_compilation_cache
 
     enable_bar()  # a progress bar for a person at a terminal (never in tests, logs or Snakemake jobs)
     enable_compilation_cache()
     run, reference = _experiment(args)
-    if args.command == "pretrain":
-        row = pretrain(run, reference)
-        print(f"{run.name}: dense n={row['n']} E={row['energy']:.8f} eps_rel={row['eps_rel']:.3e} -> {run.directory}")
-    elif args.command == "prune":
-        pretrain(run, reference)
-        history = prune(run, args.method, reference)
-        last = history.iloc[-1]
-        print(f"{run.name} {args.method}: {len(history) - 1} rounds, n={last['n']} eps_rel={last['eps_rel']:.3e} "
-              f"-> {run.directory / args.method / 'history.csv'}")
-    elif args.command == "fidelity":
-        table = fidelity_table(run, args.method)
-        low = table.loc[table.fidelity.idxmin()]
-        print(f"{run.name} {args.method}: {len(table)} pairs, lowest fidelity {low['fidelity']:.4f} at "
-              f"rho={low['rho']:.3g} -> {run.directory / args.method / 'fidelity.csv'}")
-    elif args.command == "tickets":
-        import jax
-
-        on_gpu = jax.default_backend() == "gpu"
-        batched = {"yes": True, "no": False}.get(args.batch, batch_tickets(run.settings, on_gpu))
-        rows = train_tickets(run, ticket_list(run.settings), reference, batched=batched)
-        for row in rows:
-            print(f"{run.name} ticket {row['variant']} iteration {row['iteration']}: n={row['n']} "
-                  f"eps_rel={row['eps_rel']:.3e}")
-        print(f"{len(rows)} tickets ({'batched' if batched else 'one by one'}) -> {run.directory / 'tickets'}")
-    else:
-        row = train_ticket(run, args.variant, args.iteration, reference)
-        print(f"{run.name} ticket {args.variant} iteration {args.iteration}: n={row['n']} "
-              f"eps_rel={row['eps_rel']:.3e} -> {run.directory / 'tickets'}")
+    EXPERIMENT_COMMANDS[args.command](args, run, reference)
     return 0
 
 
-def main(argv=None) -> int:
-    from .config import ConfigError
-    from .dmrg import DMRGSettingsError, DMRGUnsupportedError, JuliaUnavailableError
-    from .exact import EDTooLargeError
-    from .experiment import ExperimentError
-    from .pruning import PruningScheduleError
-    from .vmc import TrainingDivergedError
-    from .models import ModelError
-    from .reference import ReferenceRequestError
+#: every subcommand and the function that runs it
+COMMANDS = {"reference": run_reference, "info": run_info,
+            **{name: run_experiment for name in EXPERIMENT_COMMANDS}}
 
-    expected = (UsageError, ConfigError, ModelError, ReferenceRequestError, DMRGUnsupportedError,
-                DMRGSettingsError, JuliaUnavailableError, EDTooLargeError, ExperimentError,
-                PruningScheduleError)
+
+def main(argv=None) -> int:
+    """Run one subcommand; an expected error (:class:`sparse_nqs.errors.SparseNQSError` or a usage
+    error) prints one line and exits 2 before any work, a diverged training run exits 1."""
+    from .errors import SparseNQSError
+    from .vmc import TrainingDivergedError
+
     try:
         args = build_parser().parse_args(argv)
-        if args.command == "reference":
-            return run_reference(args)
-        if args.command == "info":
-            return run_info(args)
-        return run_experiment(args)
-    except expected as err:
-        print(f"sparse-nqs: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return COMMANDS[args.command](args)
     except TrainingDivergedError as err:
         # the completed rounds stay on disk; nothing half-written is left
         print(f"sparse-nqs: training diverged: {err}", file=sys.stderr)
         return 1
-    return 0
+    except (UsageError, SparseNQSError) as err:
+        print(f"sparse-nqs: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from .networks import NETWORK_DEFAULTS, build_network, weight_counts
 from .pruning import remaining_weight_sequence
 from .reference import ReferenceRequestError, resolve_method
 from .vmc import SamplingSettings, make_sampler
+from .errors import SparseNQSError
 
 SCHEMA_FILE = Path(__file__).with_name("config.schema.yaml")
 
@@ -65,7 +66,7 @@ DEFAULTS = {
 TOP_LEVEL_KEYS = {"defaults", "runs", "references", "figures", "plotting", "resources"}
 
 
-class ConfigError(ValueError):
+class ConfigError(SparseNQSError, ValueError):
     pass
 
 

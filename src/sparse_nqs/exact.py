@@ -20,6 +20,7 @@ import scipy.linalg
 import scipy.sparse.linalg
 
 from .observables import SpinObservables
+from .errors import SparseNQSError
 
 #: Largest N that ``method="auto"`` sends to ED. Measured on the 2-core development machine
 #: (TFIM, 8 levels, all observables): N = 20 takes 30 s with 3.8 GB peak memory; N = 22 takes
@@ -33,7 +34,7 @@ DEGENERACY_RTOL = 1e-8
 _DENSE_MAX_DIM = 2048
 
 
-class EDTooLargeError(ValueError):
+class EDTooLargeError(SparseNQSError, ValueError):
     pass
 
 

@@ -45,6 +45,7 @@ from .networks import build_network, count_unmasked, weight_counts
 from .progress import RoundProgress, step_progress
 from .reference import check_record
 from .vmc import LOG_COLUMNS, SamplingSettings, chain_arrays, make_vstate, restore_chains, train, train_batch
+from .errors import SparseNQSError
 
 TICKET_VARIANTS = {
     "init_imp": "T(theta_init, m_imp)",
@@ -57,7 +58,7 @@ ROW_COLUMNS = ["run", "method", "variant", "iteration", "rounds", "n", "rho", "e
                "variance", "eps_rel", "delta_e_per_spin", "mx", "mz", "abs_mz", "wall_seconds"]
 
 
-class ExperimentError(RuntimeError):
+class ExperimentError(SparseNQSError, RuntimeError):
     pass
 
 

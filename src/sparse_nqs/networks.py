@@ -21,6 +21,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+from .errors import SparseNQSError
 
 MASKS = "masks"
 #: Mask paths containing one of these names are counted in n but never pruned.
@@ -31,7 +32,7 @@ PADDINGS = ("valid", "same", "circular")
 CONV_INITS = ("lecun", "he")
 
 
-class NetworkConfigError(ValueError):
+class NetworkConfigError(SparseNQSError, ValueError):
     pass
 
 

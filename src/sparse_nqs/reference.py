@@ -30,12 +30,13 @@ from .dmrg import DMRGSchedule, check_dmrg_request, tfim_dmrg
 from .io import package_versions
 from .models import ToricCode
 from .observables import SpinObservables
+from .errors import SparseNQSError
 
 SCHEMA = "sparse_nqs.reference/1"
 METHODS = ("auto", "ed", "dmrg", "analytic")
 
 
-class ReferenceRequestError(ValueError):
+class ReferenceRequestError(SparseNQSError, ValueError):
     pass
 
 

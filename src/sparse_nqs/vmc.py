@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from . import incremental
 from .networks import LOG_DERIVATIVES, MASKS
+from .errors import SparseNQSError
 
 PROPOSALS = ("auto", "local", "local+star")
 
@@ -52,7 +53,7 @@ def enable_compilation_cache(directory: str | None = None) -> str:
     return directory
 
 
-class TrainingDivergedError(RuntimeError):
+class TrainingDivergedError(SparseNQSError, RuntimeError):
     pass
 
 

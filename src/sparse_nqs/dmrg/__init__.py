@@ -12,11 +12,12 @@ from __future__ import annotations
 from .itensors_backend import JuliaUnavailableError, require_julia
 from .result import DMRGResult
 from .schedule import PAPER_MAXDIMS, DMRGSchedule, DMRGSettingsError
+from ..errors import SparseNQSError
 
 DMRG_BACKENDS = ("tenpy", "itensors")
 
 
-class DMRGUnsupportedError(ValueError):
+class DMRGUnsupportedError(SparseNQSError, ValueError):
     pass
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from ..observables import SpinObservables
 from .result import DMRGResult
 from .schedule import DMRGSchedule
+from ..errors import SparseNQSError
 
 JULIA_SOURCE = Path(__file__).resolve().parent.parent / "julia" / "TFIMDMRG.jl"
 
@@ -33,7 +34,7 @@ INSTALL_HINT = (
 )
 
 
-class JuliaUnavailableError(RuntimeError):
+class JuliaUnavailableError(SparseNQSError, RuntimeError):
     """No usable Julia installation for the ITensors backend."""
 
 
