@@ -82,12 +82,21 @@ def one_layer_form(machine) -> OneLayerForm | None:
     return None
 
 
+def _touched(sites, pattern) -> np.ndarray:
+    """(moves, H) flags: the hidden units each move's sites reach (padding sites reach none)."""
+    alive = np.concatenate([np.asarray(pattern), np.zeros((1, np.shape(pattern)[1]), bool)])
+    return alive[np.asarray(sites)].any(axis=1)
+
+
+def _power_of_two_width(touched: np.ndarray) -> int:
+    widest = int(touched.sum(axis=1).max())
+    return 1 << max(0, widest - 1).bit_length()
+
+
 def flip_width(sites, pattern) -> int:
     """The width :func:`flip_columns` needs: the most hidden units one move changes, rounded up to a
     power of two (a new mask recompiles the step only when that changes)."""
-    alive = np.concatenate([np.asarray(pattern), np.zeros((1, np.shape(pattern)[1]), bool)])
-    widest = int(alive[np.asarray(sites)].any(axis=1).sum(axis=1).max())
-    return 1 << max(0, widest - 1).bit_length()
+    return _power_of_two_width(_touched(sites, pattern))
 
 
 def flip_columns(sites, pattern, width: int | None = None, max_fraction: float = 1.0) -> np.ndarray | None:
@@ -98,11 +107,10 @@ def flip_columns(sites, pattern, width: int | None = None, max_fraction: float =
     the H hidden units: the dense update is faster there (:data:`SAMPLER_SPARSE_MAX_FRACTION`,
     :data:`ENERGY_SPARSE_MAX_FRACTION`)."""
     n_hidden = np.shape(pattern)[1]
-    width = flip_width(sites, pattern) if width is None else width
+    touched = _touched(sites, pattern)
+    width = _power_of_two_width(touched) if width is None else width
     if width > max_fraction * n_hidden:
         return None
-    alive = np.concatenate([np.asarray(pattern), np.zeros((1, n_hidden), bool)])
-    touched = alive[np.asarray(sites)].any(axis=1)
     table = np.full((touched.shape[0], width), n_hidden, dtype=np.int32)
     for row, hidden in zip(table, touched):
         columns = np.flatnonzero(hidden)
