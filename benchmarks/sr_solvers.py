@@ -19,10 +19,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from sparse_nqs import vmc
-from sparse_nqs.models import TFIM
+from sparse_nqs.vmc import training as vmc
+from sparse_nqs.physics.models import TFIM
 from sparse_nqs.networks import build_network
-from sparse_nqs.vmc import SamplingSettings, make_vstate, train
+from sparse_nqs.vmc.training import SamplingSettings, make_vstate, train
 
 DIAG_SHIFT = 1e-4
 

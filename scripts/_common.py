@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 # preamble appends the main process's sys.path, so "already on the path" is not enough).
 sys.path[:] = [str(REPO / "src")] + [p for p in sys.path if p != str(REPO / "src")]
 
-from sparse_nqs.vmc import enable_compilation_cache  # noqa: E402
+from sparse_nqs.vmc.training import enable_compilation_cache  # noqa: E402
 
 enable_compilation_cache()
 
@@ -81,7 +81,7 @@ def job(snakemake, settings: dict | None = None):
 
 def run_of(snakemake):
     """The experiment Run of the job's ``run`` wildcard and its reference record."""
-    from sparse_nqs.experiment import Run
+    from sparse_nqs.pruning.experiment import Run
     from sparse_nqs.io import read_json
     from sparse_nqs.plan import Plan
 

@@ -7,7 +7,7 @@ from _common import job  # noqa: E402
 from sparse_nqs.claims import check_claims, claims_rst  # noqa: E402
 from sparse_nqs.io import write_csv_atomic  # noqa: E402
 from sparse_nqs.plan import FIGURES, Plan  # noqa: E402
-from sparse_nqs.tables import load_figure_tables  # noqa: E402
+from sparse_nqs.results import load_figure_tables  # noqa: E402
 
 sm = snakemake  # noqa: F821
 with job(sm, {"figures": sm.params.specs}):

@@ -7,7 +7,7 @@ from _common import job  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sparse_nqs.io import write_csv_atomic  # noqa: E402
-from sparse_nqs.toric_analysis import odd_parity_scan  # noqa: E402
+from sparse_nqs.analysis.toric import odd_parity_scan  # noqa: E402
 
 sm = snakemake  # noqa: F821
 with job(sm, {"L": sm.params.L, "W": sm.params.W}):

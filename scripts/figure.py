@@ -6,7 +6,7 @@ from _common import job  # noqa: E402
 
 from sparse_nqs.plan import Plan  # noqa: E402
 from sparse_nqs.plotting import draw_figure, save_figure  # noqa: E402
-from sparse_nqs.tables import load_figure_tables  # noqa: E402
+from sparse_nqs.results import load_figure_tables  # noqa: E402
 
 sm = snakemake  # noqa: F821
 fig, spec = sm.params.fig, sm.params.spec

@@ -7,7 +7,7 @@ import pytest
 
 from sparse_nqs.analysis import (apply_reference, choose_reference, exact_fidelity, fidelity, fidelity_minimum,
                                  fidelity_path, scaling_regions)
-from sparse_nqs.models import TFIM
+from sparse_nqs.physics.models import TFIM
 from sparse_nqs.networks import build_network
 
 

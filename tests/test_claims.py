@@ -10,7 +10,7 @@ from sparse_nqs.claims import (CLAIM_COLUMNS, check_claims, claims_rst, construc
                                imp_wr_beats_alternatives, odd_parity_filters_appear, scaling_regions_exist,
                                sparse_matches_dense, tickets_agree, tickets_beat_random_mask, toric_fidelity_drop,
                                toric_tickets_beat_imp)
-from sparse_nqs.tables import FigureTables
+from sparse_nqs.results import FigureTables
 
 KAPPA_C = 3.04438
 
@@ -311,7 +311,7 @@ def construction(L, W, energy, variance):
 
 
 def test_construction_converges():
-    from sparse_nqs.toric_analysis import odd_parity_analytic
+    from sparse_nqs.analysis.toric import odd_parity_analytic
 
     W = [0.0, 0.25, 0.5, 1.0, 2.0, 3.0]
     exact = [odd_parity_analytic(2, w) for w in W]
@@ -331,7 +331,7 @@ def test_construction_converges():
 # --------------------------------------------------------------------------------------------
 def test_check_claims_runs_every_claim_and_marks_missing_figures():
     W = [0.5, 1.0, 2.0, 3.0]
-    from sparse_nqs.toric_analysis import odd_parity_analytic
+    from sparse_nqs.analysis.toric import odd_parity_analytic
 
     exact = [odd_parity_analytic(3, w) for w in W]
     tables = {"fig7": FigureTables(construction=construction(3, W, [a["energy_per_spin"] for a in exact],

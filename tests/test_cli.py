@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sparse_nqs.cli import main
-from sparse_nqs.dmrg import itensors_backend
+from sparse_nqs.physics.dmrg import itensors_backend
 
 REQUIRED_KEYS = {
     "model", "L", "N", "kappa", "boundary", "method", "backend", "energy", "energy_per_spin",
@@ -60,8 +60,8 @@ def test_auto_picks_dmrg_or_closed_form_for_large_systems(tmp_path):
     record = json.loads(out.read_text())
     assert record["method"] == "analytic" and record["energy"] == -50.0 and record["N"] == 50
 
-    from sparse_nqs.models import TFIM
-    from sparse_nqs.reference import resolve_method
+    from sparse_nqs.physics.models import TFIM
+    from sparse_nqs.physics.reference import resolve_method
 
     assert resolve_method(TFIM(4)) == "ed"
     assert resolve_method(TFIM(5)) == "dmrg"
@@ -177,14 +177,14 @@ def test_tickets_command_trains_every_ticket_of_a_run_batched(tmp_path, capsys):
 ])
 def test_unwritable_out_is_refused_before_any_work(tmp_path, capsys, monkeypatch, command, out, reason):
     """An --out that cannot be written stops the command up front (exit 2), not after the work."""
-    import sparse_nqs.experiment
-    import sparse_nqs.reference
+    import sparse_nqs.pruning.experiment
+    import sparse_nqs.physics.reference
 
     def started(*args, **kwargs):
         raise AssertionError("work started although --out cannot be written")
 
-    monkeypatch.setattr(sparse_nqs.reference, "compute_reference", started)
-    monkeypatch.setattr(sparse_nqs.experiment, "pretrain", started)
+    monkeypatch.setattr(sparse_nqs.physics.reference, "compute_reference", started)
+    monkeypatch.setattr(sparse_nqs.pruning.experiment, "pretrain", started)
     (tmp_path / "a-file").write_text("not a directory\n")
     config = tmp_path / "config.yaml"
     config.write_text("runs:\n  tiny: {model: {L: 2}, network: {kind: ffnn, alpha: 1}}\n")
@@ -212,16 +212,16 @@ def test_every_subcommand_is_dispatched_through_the_table():
 
 def test_every_expected_error_derives_from_the_one_base_and_keeps_its_builtin_base():
     """The command line catches SparseNQSError alone; user code catching ValueError/RuntimeError still works."""
-    from sparse_nqs.config import ConfigError
-    from sparse_nqs.dmrg import DMRGSettingsError, DMRGUnsupportedError, JuliaUnavailableError
+    from sparse_nqs.config.check import ConfigError
+    from sparse_nqs.physics.dmrg import DMRGSettingsError, DMRGUnsupportedError, JuliaUnavailableError
     from sparse_nqs.errors import SparseNQSError
-    from sparse_nqs.exact import EDTooLargeError
-    from sparse_nqs.experiment import ExperimentError
-    from sparse_nqs.models import ModelError
+    from sparse_nqs.physics.exact import EDTooLargeError
+    from sparse_nqs.pruning.experiment import ExperimentError
+    from sparse_nqs.physics.models import ModelError
     from sparse_nqs.networks import NetworkConfigError
-    from sparse_nqs.pruning import PruningScheduleError
-    from sparse_nqs.reference import ReferenceMismatchError, ReferenceRequestError
-    from sparse_nqs.vmc import TrainingDivergedError
+    from sparse_nqs.pruning.schedule import PruningScheduleError
+    from sparse_nqs.physics.reference import ReferenceMismatchError, ReferenceRequestError
+    from sparse_nqs.vmc.training import TrainingDivergedError
 
     bad_input = (ConfigError, DMRGSettingsError, DMRGUnsupportedError, EDTooLargeError, ModelError,
                  NetworkConfigError, PruningScheduleError, ReferenceMismatchError, ReferenceRequestError)

@@ -11,10 +11,10 @@ import yaml
 
 import sparse_nqs
 from sparse_nqs.cli import main
-from sparse_nqs.config import (DEFAULTS, SCHEMA_FILE, TOP_LEVEL_KEYS, ConfigError, check_config, load_config,
+from sparse_nqs.config.check import (DEFAULTS, SCHEMA_FILE, TOP_LEVEL_KEYS, ConfigError, check_config, load_config,
                                resolve_run, run_summary)
 from sparse_nqs.plan import FIGURE_DEFAULTS, FIGURES, PLOTTING_DEFAULTS, REFERENCE_DEFAULTS, RESOURCE_DEFAULTS, Plan
-from sparse_nqs.pruning import PruningScheduleError, max_iterations, prune_count, remaining_weight_sequence
+from sparse_nqs.pruning.schedule import PruningScheduleError, max_iterations, prune_count, remaining_weight_sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,14 +129,14 @@ def tiny(edit=None) -> dict:
 @pytest.fixture
 def no_work(monkeypatch):
     """Training or a reference computation fails the test: a refused request must not start them."""
-    import sparse_nqs.experiment
-    import sparse_nqs.reference
+    import sparse_nqs.pruning.experiment
+    import sparse_nqs.physics.reference
 
     def started(*args, **kwargs):
         raise AssertionError("work started although the request should have been refused")
 
-    for module, name in [(sparse_nqs.experiment, "pretrain"), (sparse_nqs.experiment, "prune"),
-                         (sparse_nqs.reference, "compute_reference")]:
+    for module, name in [(sparse_nqs.pruning.experiment, "pretrain"), (sparse_nqs.pruning.experiment, "prune"),
+                         (sparse_nqs.physics.reference, "compute_reference")]:
         monkeypatch.setattr(module, name, started)
 
 
@@ -234,15 +234,15 @@ def test_every_preset_passes_the_check(name):
 
 
 def test_the_schema_ships_with_the_package_and_names_the_keys_of_the_defaults():
-    assert SCHEMA_FILE.parent == Path(sparse_nqs.__file__).parent
+    package_dir = Path(sparse_nqs.__file__).parent
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
-    assert SCHEMA_FILE.name in package_data["sparse_nqs"]
+    assert SCHEMA_FILE.relative_to(package_dir).as_posix() in package_data["sparse_nqs"]
     assert not (ROOT / "workflow" / "schemas").exists(), "one schema: the package's"
 
-    from sparse_nqs.experiment import TICKET_VARIANTS
+    from sparse_nqs.pruning.experiment import TICKET_VARIANTS
     from sparse_nqs.networks import NETWORK_DEFAULTS
-    from sparse_nqs.pruning import METHODS
-    from sparse_nqs.vmc import PROPOSALS
+    from sparse_nqs.pruning.schedule import METHODS
+    from sparse_nqs.vmc.training import PROPOSALS
 
     schema = yaml.safe_load(SCHEMA_FILE.read_text())
     run = schema["$defs"]["run_settings"]["properties"]

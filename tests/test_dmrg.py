@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 
 import sparse_nqs
-from sparse_nqs.dmrg import (
+from sparse_nqs.physics.dmrg import (
     DMRGSchedule,
     DMRGSettingsError,
     DMRGUnsupportedError,
     JuliaUnavailableError,
     tfim_dmrg,
 )
-from sparse_nqs.dmrg import itensors_backend
-from sparse_nqs.exact import exact_ground_state
-from sparse_nqs.models import TFIM, ToricCode
+from sparse_nqs.physics.dmrg import itensors_backend
+from sparse_nqs.physics.exact import exact_ground_state
+from sparse_nqs.physics.models import TFIM, ToricCode
 
 #: A shortened version of the paper's schedule: enough for 4x4 (exact MPS needs chi = 256),
 #: a quarter of the cost of the full 12 sweeps.

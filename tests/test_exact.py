@@ -4,9 +4,9 @@ import netket as nk
 import numpy as np
 import pytest
 
-from sparse_nqs.exact import EDTooLargeError, exact_ground_state
-from sparse_nqs.models import TFIM, ToricCode
-from sparse_nqs.reference import toric_code_closed_form
+from sparse_nqs.physics.exact import EDTooLargeError, exact_ground_state
+from sparse_nqs.physics.models import TFIM, ToricCode
+from sparse_nqs.physics.reference import toric_code_closed_form
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import netket as nk
 import numpy as np
 import pytest
 
-from sparse_nqs.models import (
+from sparse_nqs.physics.models import (
     KAPPA_C,
     TFIM,
     ModelError,

@@ -1,4 +1,4 @@
-"""Figures 1-7 from small synthetic tables with the documented columns (sparse_nqs.tables), and the
+"""Figures 1-7 from small synthetic tables with the documented columns (sparse_nqs.results), and the
 degenerate cases (empty tables, 3 iterations, one kappa, no weights table) that must not crash."""
 
 import copy
@@ -11,7 +11,7 @@ import pytest
 
 from sparse_nqs.plan import FIGURE_DEFAULTS, PLOTTING_DEFAULTS
 from sparse_nqs.plotting import STYLE, FIGURES, PanelWarning, caption, draw_figure, save_figure
-from sparse_nqs.tables import FigureTables
+from sparse_nqs.results import FigureTables
 
 KAPPA_C = 3.04438
 E_REF_PER_SPIN = -3.211395  # 10x10 TFIM at kappa_c (SPEC.md 2)
@@ -119,8 +119,8 @@ def dense_from(histories):
 
 def weights_table():
     """A realistic Fig. 4(d) table from the project's own toric-code helpers."""
-    from sparse_nqs.models import ToricCode
-    from sparse_nqs.toric_analysis import neuron_weight_table, odd_parity_network
+    from sparse_nqs.physics.models import ToricCode
+    from sparse_nqs.analysis.toric import neuron_weight_table, odd_parity_network
 
     model = ToricCode(3)
     _, variables = odd_parity_network(model, 1.0)
@@ -137,7 +137,7 @@ def weights_table():
 
 
 def construction_table():
-    from sparse_nqs.toric_analysis import odd_parity_analytic
+    from sparse_nqs.analysis.toric import odd_parity_analytic
 
     rows = []
     for L in (2, 3):

@@ -19,14 +19,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sparse_nqs import pruning
-from sparse_nqs.checkpoint import load_checkpoint, save_checkpoint
-from sparse_nqs.config import DEFAULTS, _merge
-from sparse_nqs.experiment import (TICKET_VARIANTS, ExperimentError, Run, fidelity_table, fingerprint, pretrain,
+from sparse_nqs.pruning import schedule as pruning
+from sparse_nqs.pruning.checkpoint import load_checkpoint, save_checkpoint
+from sparse_nqs.config.check import DEFAULTS, _merge
+from sparse_nqs.pruning.experiment import (TICKET_VARIANTS, ExperimentError, Run, fidelity_table, fingerprint, pretrain,
                                    prune, ticket_iterations, ticket_variables, train_ticket, train_tickets)
-from sparse_nqs.models import TFIM
+from sparse_nqs.physics.models import TFIM
 from sparse_nqs.networks import build_network
-from sparse_nqs.reference import ReferenceMismatchError, compute_reference
+from sparse_nqs.physics.reference import ReferenceMismatchError, compute_reference
 
 TINY = {
     "model": {"L": 3},

@@ -7,9 +7,9 @@ import jax
 import numpy as np
 import pytest
 
-from sparse_nqs.models import ToricCode
+from sparse_nqs.physics.models import ToricCode
 from sparse_nqs.networks import count_unmasked
-from sparse_nqs.toric_analysis import (
+from sparse_nqs.analysis.toric import (
     ODD_PARITY_SIGNS,
     classify_neurons,
     coverage_table,

@@ -11,13 +11,13 @@ import pytest
 from flax.traverse_util import flatten_dict, unflatten_dict
 from scipy import stats
 
-from sparse_nqs import vmc
-from sparse_nqs.checkpoint import load_checkpoint, save_checkpoint
-from sparse_nqs.evaluation import evaluate
-from sparse_nqs.models import TFIM, ToricCode
+from sparse_nqs.vmc import training as vmc
+from sparse_nqs.pruning.checkpoint import load_checkpoint, save_checkpoint
+from sparse_nqs.vmc.evaluation import evaluate
+from sparse_nqs.physics.models import TFIM, ToricCode
 from sparse_nqs.networks import build_network
-from sparse_nqs.reference import compute_reference
-from sparse_nqs.vmc import FlipMoveRule, SamplingSettings, TrainingDivergedError, make_vstate, set_masks, train
+from sparse_nqs.physics.reference import compute_reference
+from sparse_nqs.vmc.training import FlipMoveRule, SamplingSettings, TrainingDivergedError, make_vstate, set_masks, train
 
 
 def exact_distribution(vstate, model):
@@ -344,7 +344,7 @@ def test_batched_training_equals_one_by_one(n_samples, monkeypatch):
 
 def _sparse_updates_wherever_possible(monkeypatch):
     """Sparse incremental updates at any width (by default only where they are faster)."""
-    from sparse_nqs import incremental
+    from sparse_nqs.vmc import incremental
 
     monkeypatch.setattr(incremental, "SAMPLER_SPARSE_MAX_FRACTION", 1.0)
     monkeypatch.setattr(incremental, "ENERGY_SPARSE_MAX_FRACTION", 1.0)
@@ -448,7 +448,7 @@ def test_incremental_ffnn_amplitudes_give_the_same_chain_and_local_energies(mode
 
 
 def _check_dense_incremental_chain_and_energies(model, fast, generic):
-    from sparse_nqs import incremental
+    from sparse_nqs.vmc import incremental
 
     assert type(fast.sampler).__name__ == "FastMetropolisSampler" and not type(generic.sampler).incremental
     for _ in range(3):  # the chains continue from one call to the next
@@ -474,7 +474,7 @@ def test_sparse_incremental_sampler_gives_the_same_chain(model, density):
 
 
 def _check_sparse_incremental_chain_and_energies(model, fast, generic):
-    from sparse_nqs import incremental
+    from sparse_nqs.vmc import incremental
 
     pattern = incremental.one_layer_form(fast.model).pattern(fast.model_state["masks"], model.N)
     table = incremental.flip_columns(np.asarray(fast.sampler.rule.sites), pattern)

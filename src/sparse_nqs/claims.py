@@ -26,7 +26,7 @@ import pandas as pd
 from .analysis import DIP_CONTRAST, DIP_SIGMAS, fidelity_dip, fidelity_drop_onset, scaling_regions
 from .plotting import (KAPPA_C, TORIC_RHO_C, _finite, _fidelity, _has_exact, _history, _is_toric, _network_label,
                        _num, _phase_of, _run_info, _run_names, _tickets, prepare_tables)
-from .tables import FigureTables
+from .results import FigureTables
 
 CLAIM_COLUMNS = ["claim", "figure", "measured", "expected", "status"]
 PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "not applicable"

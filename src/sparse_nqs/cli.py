@@ -47,9 +47,9 @@ def _int_list(text: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .dmrg import DMRG_BACKENDS
-    from .models import BOUNDARIES, MODELS
-    from .reference import METHODS
+    from .physics.dmrg import DMRG_BACKENDS
+    from .physics.models import BOUNDARIES, MODELS
+    from .physics.reference import METHODS
 
     parser = _Parser(prog="sparse-nqs", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run_info(args) -> int:
     import json
 
-    from .config import load_config, resolve_run, run_summary
+    from .config.check import load_config, resolve_run, run_summary
 
     config = load_config(args.config)
     if args.run is not None:
@@ -157,10 +157,10 @@ def _check_writable_file(path: Path, option: str) -> None:
 
 
 def run_reference(args) -> int:
-    from .dmrg import DMRGSchedule
+    from .physics.dmrg import DMRGSchedule
     from .io import write_json_atomic, write_npz_atomic
-    from .models import make_model
-    from .reference import ReferenceRequestError, compute_reference, resolve_method
+    from .physics.models import make_model
+    from .physics.reference import ReferenceRequestError, compute_reference, resolve_method
 
     model = make_model(args.model, args.L, args.kappa, args.boundary)
     schedule = DMRGSchedule.from_options(args.dmrg_sweeps, args.dmrg_maxdims, args.dmrg_cutoff, args.seed)
@@ -187,10 +187,10 @@ def run_reference(args) -> int:
 
 def _experiment(args):
     """The Run and its reference record for the pretrain / prune / ticket commands."""
-    from .config import load_config, resolve_run
-    from .experiment import Run
+    from .config.check import load_config, resolve_run
+    from .pruning.experiment import Run
     from .io import read_json
-    from .reference import ReferenceRequestError, compute_reference, resolve_method
+    from .physics.reference import ReferenceRequestError, compute_reference, resolve_method
 
     settings = resolve_run(load_config(args.config), args.run)  # the whole config is checked first
     directory = Path(args.out) if args.out else Path("results") / "runs" / args.run
@@ -211,14 +211,14 @@ def _experiment(args):
 
 
 def _pretrain(args, run, reference) -> None:
-    from .experiment import pretrain
+    from .pruning.experiment import pretrain
 
     row = pretrain(run, reference)
     print(f"{run.name}: dense n={row['n']} E={row['energy']:.8f} eps_rel={row['eps_rel']:.3e} -> {run.directory}")
 
 
 def _prune(args, run, reference) -> None:
-    from .experiment import pretrain, prune
+    from .pruning.experiment import pretrain, prune
 
     pretrain(run, reference)
     history = prune(run, args.method, reference)
@@ -228,7 +228,7 @@ def _prune(args, run, reference) -> None:
 
 
 def _fidelity(args, run, reference) -> None:
-    from .experiment import fidelity_table
+    from .pruning.experiment import fidelity_table
 
     table = fidelity_table(run, args.method)
     low = table.loc[table.fidelity.idxmin()]
@@ -239,7 +239,7 @@ def _fidelity(args, run, reference) -> None:
 def _tickets(args, run, reference) -> None:
     import jax
 
-    from .experiment import batch_tickets, ticket_list, train_tickets
+    from .pruning.experiment import batch_tickets, ticket_list, train_tickets
 
     on_gpu = jax.default_backend() == "gpu"
     batched = {"yes": True, "no": False}.get(args.batch, batch_tickets(run.settings, on_gpu))
@@ -251,7 +251,7 @@ def _tickets(args, run, reference) -> None:
 
 
 def _ticket(args, run, reference) -> None:
-    from .experiment import train_ticket
+    from .pruning.experiment import train_ticket
 
     row = train_ticket(run, args.variant, args.iteration, reference)
     print(f"{run.name} ticket {args.variant} iteration {args.iteration}: n={row['n']} "
@@ -264,8 +264,8 @@ EXPERIMENT_COMMANDS = {"pretrain": _pretrain, "prune": _prune, "fidelity": _fide
 
 
 def run_experiment(args) -> int:
-    from .progress import enable_bar
-    from .vmc import enable_compilation_cache
+    from .pruning.progress import enable_bar
+    from .vmc.training import enable_compilation_cache
 
     enable_bar()  # a progress bar for a person at a terminal (never in tests, logs or Snakemake jobs)
     enable_compilation_cache()
@@ -283,7 +283,7 @@ def main(argv=None) -> int:
     """Run one subcommand; an expected error (:class:`sparse_nqs.errors.SparseNQSError` or a usage
     error) prints one line and exits 2 before any work, a diverged training run exits 1."""
     from .errors import SparseNQSError
-    from .vmc import TrainingDivergedError
+    from .vmc.training import TrainingDivergedError
 
     try:
         args = build_parser().parse_args(argv)

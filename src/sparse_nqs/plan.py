@@ -25,9 +25,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from .config import ConfigError, check_config, resolve_run, run_summary
-from .experiment import batch_tickets, phase_settings, ticket_list
-from .models import KAPPA_C
+from .config.check import ConfigError, check_config, resolve_run, run_summary
+from .pruning.experiment import batch_tickets, phase_settings, ticket_list
+from .physics.models import KAPPA_C
 
 FIGURES = ("fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7")
 

@@ -42,7 +42,7 @@ from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
 from .analysis import DIP_CONTRAST, DIP_SIGMAS, fidelity_dip, scaling_regions  # noqa: E402
 from .plan import FIGURE_DEFAULTS, PLOTTING_DEFAULTS  # noqa: E402
-from .tables import FigureTables  # noqa: E402
+from .results import FigureTables  # noqa: E402
 
 FIGURES = ("fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7")
 

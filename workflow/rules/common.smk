@@ -7,7 +7,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # the package, also whe
 
 from snakemake.exceptions import WorkflowError
 
-from sparse_nqs.config import ConfigError
+from sparse_nqs.config.check import ConfigError
 from sparse_nqs.plan import FIGURES, Plan
 
 try:

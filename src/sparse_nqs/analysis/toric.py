@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln, logsumexp
 
-from .networks import MASKS, build_network
-from .vmc import SamplingSettings, make_vstate
+from ..networks import MASKS, build_network
+from ..vmc.training import SamplingSettings, make_vstate
 
 jax.config.update("jax_enable_x64", True)
 
@@ -371,7 +371,7 @@ def odd_parity_scan(L: int, W_values, n_samples: int | None = None, seed: int = 
 
     The exact path reuses one ``FullSumState`` for all W (same shapes, no recompilation).
     """
-    from .models import ToricCode
+    from ..physics.models import ToricCode
 
     model = ToricCode(L)
     rows = []

@@ -9,7 +9,7 @@
 
 A config is checked as a whole before any work, by :func:`check_config` (the command line through
 :func:`load_config`, the workflow through :meth:`sparse_nqs.plan.Plan.from_config`): the JSON schema
-``config.schema.yaml`` beside this file, then what a schema cannot express (the pruning schedule,
+``schema.yaml`` beside this file, then what a schema cannot express (the pruning schedule,
 samples per chain, tickets, figure runs, reference methods). A ConfigError names the key.
 The defaults are the paper's settings (Tables 3-6, SPEC.md sections 4-5) for a 4x4 TFIM FFNN.
 """
@@ -24,16 +24,16 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .dmrg import DMRGUnsupportedError
-from .experiment import ticket_iterations
-from .models import make_model
-from .networks import NETWORK_DEFAULTS, build_network, weight_counts
-from .pruning import remaining_weight_sequence
-from .reference import ReferenceRequestError, resolve_method
-from .vmc import SamplingSettings, make_sampler
-from .errors import SparseNQSError
+from ..physics.dmrg import DMRGUnsupportedError
+from ..pruning.experiment import ticket_iterations
+from ..physics.models import make_model
+from ..networks import NETWORK_DEFAULTS, build_network, weight_counts
+from ..pruning.schedule import remaining_weight_sequence
+from ..physics.reference import ReferenceRequestError, resolve_method
+from ..vmc.training import SamplingSettings, make_sampler
+from ..errors import SparseNQSError
 
-SCHEMA_FILE = Path(__file__).with_name("config.schema.yaml")
+SCHEMA_FILE = Path(__file__).with_name("schema.yaml")
 
 DEFAULTS = {
     "model": {"name": "tfim", "L": 4, "kappa": 3.04438, "boundary": "open"},

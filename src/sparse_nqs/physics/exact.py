@@ -20,7 +20,7 @@ import scipy.linalg
 import scipy.sparse.linalg
 
 from .observables import SpinObservables
-from .errors import SparseNQSError
+from ..errors import SparseNQSError
 
 #: Largest N that ``method="auto"`` sends to ED. Measured on the 2-core development machine
 #: (TFIM, 8 levels, all observables): N = 20 takes 30 s with 3.8 GB peak memory; N = 22 takes

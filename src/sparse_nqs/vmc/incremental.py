@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .networks import CNN, FFNN, MASKS, conv2d, lattice_image
+from ..networks import CNN, FFNN, MASKS, conv2d, lattice_image
 
 
 #: the variables collection that carries a :func:`flip_columns` table into the sampler

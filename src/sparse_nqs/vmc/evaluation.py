@@ -13,7 +13,7 @@ from __future__ import annotations
 import netket as nk
 import numpy as np
 
-from .vmc import SamplingSettings, make_vstate
+from .training import SamplingSettings, make_vstate
 
 #: Largest N evaluated by full summation when ``exact="auto"``.
 EXACT_AUTO_MAX_SPINS = 16

@@ -13,8 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax.traverse_util import flatten_dict, unflatten_dict
 
-from .networks import is_prunable
-from .errors import SparseNQSError
+from ..networks import is_prunable
+from ..errors import SparseNQSError
 
 #: pruning methods: name -> (selection, rewind to theta_wr after pruning)
 METHODS = {"imp_wr": ("magnitude", True), "imp_ct": ("magnitude", False), "irp_wr": ("random", True)}

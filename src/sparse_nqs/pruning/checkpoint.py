@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax.traverse_util import flatten_dict, unflatten_dict
 
-from .io import json_safe, package_versions, write_npz_atomic
+from ..io import json_safe, package_versions, write_npz_atomic
 
 FORMAT = "sparse_nqs.checkpoint/1"
 _META = "__metadata__"

@@ -36,16 +36,16 @@ import jax
 import numpy as np
 import pandas as pd
 
-from . import pruning
+from . import schedule
 from .checkpoint import load_checkpoint, save_checkpoint
-from .evaluation import evaluate, with_reference
-from .io import derive_seed, remove_stale_temporaries, write_csv_atomic, write_json_atomic
-from .models import make_model
-from .networks import build_network, count_unmasked, weight_counts
+from ..vmc.evaluation import evaluate, with_reference
+from ..io import derive_seed, remove_stale_temporaries, write_csv_atomic, write_json_atomic
+from ..physics.models import make_model
+from ..networks import build_network, count_unmasked, weight_counts
 from .progress import RoundProgress, step_progress
-from .reference import check_record
-from .vmc import LOG_COLUMNS, SamplingSettings, chain_arrays, make_vstate, restore_chains, train, train_batch
-from .errors import SparseNQSError
+from ..physics.reference import check_record
+from ..vmc.training import LOG_COLUMNS, SamplingSettings, chain_arrays, make_vstate, restore_chains, train, train_batch
+from ..errors import SparseNQSError
 
 TICKET_VARIANTS = {
     "init_imp": "T(theta_init, m_imp)",
@@ -127,7 +127,7 @@ class Run:
     @cached_property
     def n_sequence(self) -> list[int]:
         p = self.pruning
-        return pruning.remaining_weight_sequence(self.counts["pool"], p["p_r"], p["iterations"],
+        return schedule.remaining_weight_sequence(self.counts["pool"], p["p_r"], p["iterations"],
                                                  self.counts["fixed"])
 
     def vstate(self, variables: dict, sampler_seed: int):
@@ -320,9 +320,9 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
     or uniformly random ones with a per-round seeded stream), rewind the weights to theta_wr (WR
     methods) or keep them (IMP-CT), train k steps with the mask fixed, checkpoint and evaluate.
     """
-    if method not in pruning.METHODS:
-        raise ExperimentError(f"unknown pruning method {method!r}; known: {', '.join(pruning.METHODS)}")
-    selection, rewind = pruning.METHODS[method]
+    if method not in schedule.METHODS:
+        raise ExperimentError(f"unknown pruning method {method!r}; known: {', '.join(schedule.METHODS)}")
+    selection, rewind = schedule.METHODS[method]
     run.check_reference(reference)
     wr = _pretrained(run, f"pruning ({method})")
     key = run.fingerprint("prune", method)
@@ -334,13 +334,13 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
     # resume after the last complete round on disk made from this theta_wr; the stored rows get
     # their error columns from the current reference
     made_from = {"theta_wr": wr.content_id}
-    params, masks, chains = wr.params, pruning.flatten(wr.masks), wr.extra
+    params, masks, chains = wr.params, schedule.flatten(wr.masks), wr.extra
     rows, logs, start_round = [run.with_reference(dict(wr.metadata["row"], method=method), reference)], [], 0
     for i in range(n_rounds):
         saved = _try_load(_round_path(run, method, i), key, made_from)
         if saved is None:
             break
-        params, masks, chains = saved.params, pruning.flatten(saved.masks), saved.extra
+        params, masks, chains = saved.params, schedule.flatten(saved.masks), saved.extra
         rows.append(run.with_reference(saved.metadata["row"], reference))
         logs.append(_log_frame(saved.extra["log"]))
         start_round = i + 1
@@ -348,14 +348,14 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
     rounds = RoundProgress(run.name, method, start_round, n_rounds)  # a log line per round, with the time left
     for i in range(start_round, n_rounds):
         start = time.perf_counter()
-        count = pruning.prune_count(p["p_r"], pruning.pool_size(masks))
+        count = schedule.prune_count(p["p_r"], schedule.pool_size(masks))
         if selection == "magnitude":
-            masks = pruning.magnitude_prune(pruning.flatten(params), masks, count)
+            masks = schedule.magnitude_prune(schedule.flatten(params), masks, count)
         else:
-            masks = pruning.random_prune(masks, count, pruning.pruning_rng(seeds["mask"], i))
+            masks = schedule.random_prune(masks, count, schedule.pruning_rng(seeds["mask"], i))
         if rewind:
             params = wr.params
-        variables = {"params": params, "masks": pruning.unflatten(masks)}
+        variables = {"params": params, "masks": schedule.unflatten(masks)}
         n = count_unmasked(variables["masks"])
         if n != expected_n[i + 1]:
             raise ExperimentError(f"round {i}: {n} weights left, the count rule plans {expected_n[i + 1]}")
@@ -414,7 +414,7 @@ def _finished_rounds(run: Run, method: str, purpose: str) -> list:
 
 def fidelity_table(run: Run, method: str) -> pd.DataFrame:
     """Neighbour fidelities along a finished pruning path (dense -> 0 -> 1 ...); writes <method>/fidelity.csv."""
-    from .analysis import fidelity_path
+    from ..analysis import fidelity_path
 
     wr = _pretrained(run, "the fidelity table")
     rounds = _finished_rounds(run, method, "the fidelity table")
@@ -435,7 +435,7 @@ def toric_filter_tables(run: Run, weights_iteration: int | None = None, n_neuron
     (default: the iteration with the most odd-parity neurons, the sparsest among ties), ``n_neurons``
     neurons, odd-parity filters first.
     """
-    from .toric_analysis import classify_neurons, coverage_table, neuron_weight_table
+    from ..analysis.toric import classify_neurons, coverage_table, neuron_weight_table
 
     if run.model.name != "toric":
         raise ExperimentError(f"run {run.name}: odd-parity filters are a toric-code analysis")
@@ -522,7 +522,7 @@ def _ticket_variables(run: Run, variant: str, iteration: int, sources=None):
         params = fresh["params"]
     if variant == "init_rand":
         rng = np.random.default_rng(derive_seed(run.seeds["mask"], "random_mask", iteration))
-        masks = pruning.unflatten(pruning.random_mask_like(pruning.flatten(masks), rng))
+        masks = schedule.unflatten(schedule.random_mask_like(schedule.flatten(masks), rng))
     return {"params": params, "masks": masks}, made_from
 
 

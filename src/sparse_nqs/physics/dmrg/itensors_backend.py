@@ -1,6 +1,6 @@
 """DMRG of the TFIM with ITensors.jl / ITensorMPS.jl through juliacall (the authors' library).
 
-The Julia code is ``sparse_nqs/julia/TFIMDMRG.jl``; its packages are declared in
+The Julia code is ``sparse_nqs/physics/dmrg/julia/TFIMDMRG.jl``; its packages are declared in
 ``sparse_nqs/juliapkg.json``, which juliapkg installs into the environment's Julia project on the
 first call (this needs network access to the Julia package registry once).
 
@@ -21,9 +21,9 @@ import numpy as np
 from ..observables import SpinObservables
 from .result import DMRGResult
 from .schedule import DMRGSchedule
-from ..errors import SparseNQSError
+from ...errors import SparseNQSError
 
-JULIA_SOURCE = Path(__file__).resolve().parent.parent / "julia" / "TFIMDMRG.jl"
+JULIA_SOURCE = Path(__file__).resolve().parent / "julia" / "TFIMDMRG.jl"
 
 INSTALL_HINT = (
     "the 'itensors' DMRG backend needs Julia >= 1.10, which was not found: install it with "

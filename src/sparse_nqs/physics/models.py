@@ -23,7 +23,7 @@ from functools import cached_property
 
 import netket as nk
 import numpy as np
-from .errors import SparseNQSError
+from ..errors import SparseNQSError
 
 #: Critical field of the infinite 2D TFIM (SPEC.md 1.1).
 KAPPA_C = 3.04438

@@ -27,10 +27,10 @@ import numpy as np
 
 from . import exact
 from .dmrg import DMRGSchedule, check_dmrg_request, tfim_dmrg
-from .io import package_versions
+from ..io import package_versions
 from .models import ToricCode
 from .observables import SpinObservables
-from .errors import SparseNQSError
+from ..errors import SparseNQSError
 
 SCHEMA = "sparse_nqs.reference/1"
 METHODS = ("auto", "ed", "dmrg", "analytic")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from .itensors_backend import JuliaUnavailableError, require_julia
 from .result import DMRGResult
 from .schedule import PAPER_MAXDIMS, DMRGSchedule, DMRGSettingsError
-from ..errors import SparseNQSError
+from ...errors import SparseNQSError
 
 DMRG_BACKENDS = ("tenpy", "itensors")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from ..errors import SparseNQSError
+from ...errors import SparseNQSError
 
 #: The authors' ITensor schedule: one maximum bond dimension per sweep, 12 sweeps.
 PAPER_MAXDIMS = (10, 50, 100, 200, 400, 800, 1200, 1600, 2000, 2400, 2800, 3000)

@@ -27,8 +27,8 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from . import incremental
-from .networks import LOG_DERIVATIVES, MASKS
-from .errors import SparseNQSError
+from ..networks import LOG_DERIVATIVES, MASKS
+from ..errors import SparseNQSError
 
 PROPOSALS = ("auto", "local", "local+star")
 
