@@ -34,16 +34,16 @@ report: "workflow/report/workflow.rst"
 
 rule all:
     input:
-        [f"results/figures/{fig}.pdf" for fig in FIGURES],
-        "results/claims.csv",
+        [result(paths.figure(fig, ".pdf")) for fig in FIGURES],
+        result(paths.CLAIMS),
     default_target: True
 
 
 rule references:
     input:
-        [f"results/references/{system}.json" for system in PLAN.systems],
+        [result(paths.reference(system)) for system in PLAN.systems],
 
 
 rule runs:
     input:
-        [f"results/{path}" for path in PLAN.all_run_outputs()],
+        [result(path) for path in PLAN.all_run_outputs()],

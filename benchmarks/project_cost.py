@@ -32,10 +32,14 @@ import numpy as np
 import yaml
 from flax.traverse_util import flatten_dict, unflatten_dict
 
-from sparse_nqs.pruning.experiment import Run, ticket_list
 from sparse_nqs.networks import PRUNING_EXCLUDED
 from sparse_nqs.plan import Plan
-from sparse_nqs.vmc.training import make_vstate, set_masks, train
+from sparse_nqs.pruning.experiment import Run, ticket_list
+from sparse_nqs.runtime import enable_x64
+from sparse_nqs.vmc.sampling import make_vstate, set_masks
+from sparse_nqs.vmc.training import train
+
+enable_x64()  # the pipeline's precision; no compilation cache (compile times are measured)
 
 
 def run_phases(settings: dict, n_sequence: list[int]) -> list[tuple[int, float]]:

@@ -19,10 +19,14 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from sparse_nqs.vmc import training as vmc
-from sparse_nqs.physics.models import TFIM
 from sparse_nqs.networks import build_network
-from sparse_nqs.vmc.training import SamplingSettings, make_vstate, train
+from sparse_nqs.physics.models import TFIM
+from sparse_nqs.runtime import enable_x64
+from sparse_nqs.vmc import training as vmc
+from sparse_nqs.vmc.sampling import SamplingSettings, make_vstate
+from sparse_nqs.vmc.training import train
+
+enable_x64()  # the pipeline's precision; no compilation cache (compile times are measured)
 
 DIAG_SHIFT = 1e-4
 

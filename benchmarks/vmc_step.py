@@ -35,10 +35,14 @@ import numpy as np
 import scipy.linalg
 from jax.flatten_util import ravel_pytree
 
-from sparse_nqs.physics.models import TFIM
 from sparse_nqs.networks import build_network
+from sparse_nqs.physics.models import TFIM
+from sparse_nqs.runtime import enable_x64
 from sparse_nqs.vmc import training as vmc
-from sparse_nqs.vmc.training import SamplingSettings, make_vstate, set_masks, train, train_batch
+from sparse_nqs.vmc.sampling import SamplingSettings, make_vstate, set_masks
+from sparse_nqs.vmc.training import train, train_batch
+
+enable_x64()  # the pipeline's precision; no compilation cache (compile times are measured)
 
 
 def ms_per_step(L: int, alpha: float, steps: int, warmup: int = 10, keep: float = 1.0,

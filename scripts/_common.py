@@ -23,9 +23,9 @@ REPO = Path(__file__).resolve().parent.parent
 # preamble appends the main process's sys.path, so "already on the path" is not enough).
 sys.path[:] = [str(REPO / "src")] + [p for p in sys.path if p != str(REPO / "src")]
 
-from sparse_nqs.vmc.training import enable_compilation_cache  # noqa: E402
+from sparse_nqs.runtime import configure  # noqa: E402
 
-enable_compilation_cache()
+configure()  # float64, the compilation cache shared by all jobs, figures to files
 
 
 def git_commit() -> str | None:
@@ -81,9 +81,9 @@ def job(snakemake, settings: dict | None = None):
 
 def run_of(snakemake):
     """The experiment Run of the job's ``run`` wildcard and its reference record."""
-    from sparse_nqs.pruning.experiment import Run
     from sparse_nqs.io import read_json
     from sparse_nqs.plan import Plan
+    from sparse_nqs.pruning.experiment import Run
 
     plan = Plan.from_config(snakemake.config)
     # the run is a wildcard, or a param of the rules made per run (batched tickets)

@@ -4,8 +4,8 @@ import sys
 sys.path.insert(0, snakemake.scriptdir)  # noqa: F821 - `snakemake` is injected by Snakemake
 from _common import job  # noqa: E402
 
+from sparse_nqs.figures import draw_figure, save_figure  # noqa: E402
 from sparse_nqs.plan import Plan  # noqa: E402
-from sparse_nqs.plotting import draw_figure, save_figure  # noqa: E402
 from sparse_nqs.results import load_figure_tables  # noqa: E402
 
 sm = snakemake  # noqa: F821

@@ -4,8 +4,8 @@ import sys
 sys.path.insert(0, snakemake.scriptdir)  # noqa: F821 - `snakemake` is injected by Snakemake
 from _common import job  # noqa: E402
 
-from sparse_nqs.physics.dmrg import DMRGSchedule  # noqa: E402
 from sparse_nqs.io import write_json_atomic  # noqa: E402
+from sparse_nqs.physics.dmrg import DMRGSchedule  # noqa: E402
 from sparse_nqs.physics.models import make_model  # noqa: E402
 from sparse_nqs.physics.reference import compute_reference  # noqa: E402
 

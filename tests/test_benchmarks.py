@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.benchmark  # about a minute: pytest -m 'not benchmark' skips it
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

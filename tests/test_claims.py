@@ -6,10 +6,21 @@ import pandas as pd
 import pytest
 
 from sparse_nqs import claims
-from sparse_nqs.claims import (CLAIM_COLUMNS, check_claims, claims_rst, construction_converges, fidelity_dip_tfim,
-                               imp_wr_beats_alternatives, odd_parity_filters_appear, scaling_regions_exist,
-                               sparse_matches_dense, tickets_agree, tickets_beat_random_mask, toric_fidelity_drop,
-                               toric_tickets_beat_imp)
+from sparse_nqs.claims import (
+    CLAIM_COLUMNS,
+    check_claims,
+    claims_rst,
+    construction_converges,
+    fidelity_dip_tfim,
+    imp_wr_beats_alternatives,
+    odd_parity_filters_appear,
+    scaling_regions_exist,
+    sparse_matches_dense,
+    tickets_agree,
+    tickets_beat_random_mask,
+    toric_fidelity_drop,
+    toric_tickets_beat_imp,
+)
 from sparse_nqs.results import FigureTables
 
 KAPPA_C = 3.04438
@@ -234,11 +245,11 @@ def test_fidelity_dip_is_relative_to_the_path_and_its_error():
     # the figure's stars and grey band use the same rule as the claim (analysis.fidelity_dip)
     import matplotlib.pyplot as plt
 
-    from sparse_nqs.plotting import _fidelity_panel
+    from sparse_nqs.figures.shared import fidelity_panel
     fig, ax = plt.subplots()
     for error, expected in ((0.005, True), (0.015, False)):  # 0.015: F < 1 - 2 sigma, yet < 3 sigma
         tables.fidelity = fidelity_rows("L3", n, F).assign(fidelity_error=error)
-        minima = _fidelity_panel(ax, tables, ["L3"], {"L3": "C0"}, {"L3": "L3"})
+        minima = fidelity_panel(ax, tables, ["L3"], {"L3": "C0"}, {"L3": "L3"})
         assert [m["dip"] for m in minima] == [expected]
         assert statuses(fidelity_dip_tfim(tables, spec("L3"))) == ["pass" if expected else "fail"]
     plt.close(fig)

@@ -177,8 +177,8 @@ def test_tickets_command_trains_every_ticket_of_a_run_batched(tmp_path, capsys):
 ])
 def test_unwritable_out_is_refused_before_any_work(tmp_path, capsys, monkeypatch, command, out, reason):
     """An --out that cannot be written stops the command up front (exit 2), not after the work."""
-    import sparse_nqs.pruning.experiment
     import sparse_nqs.physics.reference
+    import sparse_nqs.pruning.experiment
 
     def started(*args, **kwargs):
         raise AssertionError("work started although --out cannot be written")
@@ -213,14 +213,14 @@ def test_every_subcommand_is_dispatched_through_the_table():
 def test_every_expected_error_derives_from_the_one_base_and_keeps_its_builtin_base():
     """The command line catches SparseNQSError alone; user code catching ValueError/RuntimeError still works."""
     from sparse_nqs.config.check import ConfigError
-    from sparse_nqs.physics.dmrg import DMRGSettingsError, DMRGUnsupportedError, JuliaUnavailableError
     from sparse_nqs.errors import SparseNQSError
-    from sparse_nqs.physics.exact import EDTooLargeError
-    from sparse_nqs.pruning.experiment import ExperimentError
-    from sparse_nqs.physics.models import ModelError
     from sparse_nqs.networks import NetworkConfigError
-    from sparse_nqs.pruning.schedule import PruningScheduleError
+    from sparse_nqs.physics.dmrg import DMRGSettingsError, DMRGUnsupportedError, JuliaUnavailableError
+    from sparse_nqs.physics.exact import EDTooLargeError
+    from sparse_nqs.physics.models import ModelError
     from sparse_nqs.physics.reference import ReferenceMismatchError, ReferenceRequestError
+    from sparse_nqs.pruning.experiment import ExperimentError
+    from sparse_nqs.pruning.schedule import PruningScheduleError
     from sparse_nqs.vmc.training import TrainingDivergedError
 
     bad_input = (ConfigError, DMRGSettingsError, DMRGUnsupportedError, EDTooLargeError, ModelError,

@@ -10,13 +10,30 @@ import pytest
 import yaml
 
 import sparse_nqs
+from sparse_nqs import names
 from sparse_nqs.cli import main
-from sparse_nqs.config.check import (DEFAULTS, SCHEMA_FILE, TOP_LEVEL_KEYS, ConfigError, check_config, load_config,
-                               resolve_run, run_summary)
-from sparse_nqs.plan import FIGURE_DEFAULTS, FIGURES, PLOTTING_DEFAULTS, REFERENCE_DEFAULTS, RESOURCE_DEFAULTS, Plan
+from sparse_nqs.config.check import (
+    SCHEMA_FILE,
+    TOP_LEVEL_KEYS,
+    ConfigError,
+    check_config,
+    load_config,
+    resolve_run,
+    run_summary,
+)
+from sparse_nqs.names import FIGURES
+from sparse_nqs.plan import Plan
 from sparse_nqs.pruning.schedule import PruningScheduleError, max_iterations, prune_count, remaining_weight_sequence
+from sparse_nqs.settings import (
+    DEFAULTS,
+    FIGURE_DEFAULTS,
+    NETWORK_DEFAULTS,
+    PLOTTING_DEFAULTS,
+    REFERENCE_DEFAULTS,
+    RESOURCE_DEFAULTS,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[1]
 
 PAPER_LIKE = """
 defaults:
@@ -129,8 +146,8 @@ def tiny(edit=None) -> dict:
 @pytest.fixture
 def no_work(monkeypatch):
     """Training or a reference computation fails the test: a refused request must not start them."""
-    import sparse_nqs.pruning.experiment
     import sparse_nqs.physics.reference
+    import sparse_nqs.pruning.experiment
 
     def started(*args, **kwargs):
         raise AssertionError("work started although the request should have been refused")
@@ -181,7 +198,7 @@ def test_a_bad_value_inside_a_run_is_named_by_its_key(tmp_path, capsys):
     (lambda c: c["defaults"].update(sampling={"n_samples": 100, "n_chains": 16}),
      "runs.tiny: sampling.n_samples must be a positive multiple of sampling.n_chains (n_samples = 100, n_chains = 16)"),
     (lambda c: c["runs"]["tiny"].update(sampling={"proposal": "local+star"}),
-     "runs.tiny: sampling.proposal 'local+star' needs the toric code"),
+     "runs.tiny: sampling.proposal 'local+star' needs star moves (the toric code); the tfim has none"),
     (lambda c: c["runs"]["tiny"].update(tickets={"variants": ["init_imp"], "iterations": [2]}),
      "runs.tiny.tickets.iterations: 2 is not an IMP-WR iteration (0 .. 1)"),
     (lambda c: c["runs"]["tiny"].update(pruning={"iterations": 0}), "runs.tiny.pruning.iterations: 0 rounds"),
@@ -239,11 +256,6 @@ def test_the_schema_ships_with_the_package_and_names_the_keys_of_the_defaults():
     assert SCHEMA_FILE.relative_to(package_dir).as_posix() in package_data["sparse_nqs"]
     assert not (ROOT / "workflow" / "schemas").exists(), "one schema: the package's"
 
-    from sparse_nqs.pruning.experiment import TICKET_VARIANTS
-    from sparse_nqs.networks import NETWORK_DEFAULTS
-    from sparse_nqs.pruning.schedule import METHODS
-    from sparse_nqs.vmc.training import PROPOSALS
-
     schema = yaml.safe_load(SCHEMA_FILE.read_text())
     run = schema["$defs"]["run_settings"]["properties"]
 
@@ -256,9 +268,6 @@ def test_the_schema_ships_with_the_package_and_names_the_keys_of_the_defaults():
             assert keys(run[section]) == set(defaults), section
     assert keys(run["network"]) == {"kind"}.union(*map(set, NETWORK_DEFAULTS.values()))
     assert run["network"]["properties"]["kind"]["enum"] == list(NETWORK_DEFAULTS)
-    assert run["pruning"]["properties"]["methods"]["items"]["enum"] == list(METHODS)
-    assert run["tickets"]["properties"]["variants"]["items"]["enum"] == list(TICKET_VARIANTS)
-    assert run["sampling"]["properties"]["proposal"]["enum"] == list(PROPOSALS)
     top = schema["properties"]
     assert set(top) == TOP_LEVEL_KEYS
     assert keys(top["figures"]) == set(FIGURES) and keys(schema["$defs"]["figure"]) == set(FIGURE_DEFAULTS)
@@ -266,3 +275,43 @@ def test_the_schema_ships_with_the_package_and_names_the_keys_of_the_defaults():
     assert keys(top["references"]) == set(REFERENCE_DEFAULTS) and keys(top["plotting"]) == set(PLOTTING_DEFAULTS)
     assert keys(top["resources"]) == set(RESOURCE_DEFAULTS)
     assert keys(schema["$defs"]["resource"]) == set(RESOURCE_DEFAULTS["train"])
+
+
+def test_the_schema_allows_exactly_the_names_the_code_knows():
+    """Every enum of the schema is one of sparse_nqs.names' tuples (one home for each name)."""
+    schema = yaml.safe_load(SCHEMA_FILE.read_text())
+    run = schema["$defs"]["run_settings"]["properties"]
+    figure = schema["$defs"]["figure"]["properties"]
+    top = schema["properties"]
+
+    def enum(node):
+        return tuple(node["enum"])
+
+    assert enum(run["model"]["properties"]["name"]) == names.MODELS
+    assert enum(run["model"]["properties"]["boundary"]) == (*names.BOUNDARIES, None)
+    assert enum(run["network"]["properties"]["kind"]) == names.NETWORK_KINDS
+    assert enum(run["network"]["properties"]["padding"]) == names.PADDINGS
+    assert enum(run["network"]["properties"]["init_scheme"]) == names.CONV_INITS
+    assert enum(run["sampling"]["properties"]["proposal"]) == names.PROPOSALS
+    assert enum(run["pruning"]["properties"]["methods"]["items"]) == names.PRUNING_METHODS
+    assert enum(run["tickets"]["properties"]["variants"]["items"]) == names.TICKET_VARIANTS
+    assert enum(top["references"]["properties"]["method"]) == names.REFERENCE_METHODS
+    assert enum(top["references"]["properties"]["dmrg_backend"]) == names.DMRG_BACKENDS
+    assert enum(figure["reference"]["properties"]["kind"]) == names.REFERENCE_KINDS
+    assert tuple(top["figures"]["properties"]) == names.FIGURES
+    assert DEFAULTS["model"]["kappa"] == names.KAPPA_C
+
+
+def test_every_setting_has_a_default_and_a_meaning():
+    """The typed settings are where defaults live: each field has a one-line help."""
+    from dataclasses import fields, is_dataclass
+
+    from sparse_nqs import settings
+
+    classes = [c for c in vars(settings).values() if is_dataclass(c) and isinstance(c, type)]
+    assert len(classes) >= 14
+    for cls in classes:
+        for f in fields(cls):
+            if is_dataclass(settings.default_of(f)) or f.name == "network":
+                continue
+            assert f.metadata.get("help"), f"{cls.__name__}.{f.name} has no help"

@@ -14,8 +14,6 @@ from sparse_nqs.networks import (
     weight_counts,
 )
 
-jax.config.update("jax_enable_x64", True)
-
 
 @pytest.mark.parametrize(
     "config, n_sites, n_init",

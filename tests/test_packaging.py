@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def readme_commands():
@@ -56,3 +56,30 @@ def test_conda_environment_agrees_with_pyproject():
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     conda_pins = dict(p.lower().split("==") for p in pip)
     assert conda_pins == pyproject_pins()
+
+
+def test_readme_is_short_and_its_documents_exist():
+    text = (ROOT / "README.md").read_text()
+    assert len(text.splitlines()) <= 150
+    links = re.findall(r"\]\(((?:docs/)[^)#]+)\)", text)
+    assert {"docs/science.md", "docs/configuration.md", "docs/workflow.md", "docs/speed.md"} <= set(links)
+    for link in links:
+        assert (ROOT / link).is_file(), link
+
+
+def test_no_file_of_the_project_points_outside_the_clone():
+    """A clone must explain itself: nothing refers to the design notes the project was built from."""
+    tracked = [p for p in ROOT.rglob("*") if p.is_file() and not any(
+        part in (".git", ".venv", "results", ".snakemake", "__pycache__") or part.endswith(".egg-info")
+        for part in p.relative_to(ROOT).parts)]
+    for path in tracked:
+        if path.suffix in (".py", ".md", ".yaml", ".smk", ".rst", ".toml", ".jl", ".sh", "") and path.stat().st_size < 2e6:
+            text = path.read_text(errors="ignore")
+            for brief in ("../" + "shared", "SPEC" + ".md", "SPEC-RBM" + ".md", "DESIGN" + ".md"):
+                assert brief not in text, f"{path} refers to {brief}"
+
+
+def test_the_configuration_reference_is_generated_from_the_settings():
+    from sparse_nqs.settings import markdown_reference
+
+    assert markdown_reference() in (ROOT / "docs" / "configuration.md").read_text()

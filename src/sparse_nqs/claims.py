@@ -1,6 +1,6 @@
 """The paper's claims, checked on the reproduced tables (the ``claims`` rule of the workflow).
 
-:func:`check_claims` ``(tables, specs)`` takes the :class:`~sparse_nqs.tables.FigureTables` of each
+:func:`check_claims` ``(tables, specs)`` takes the :class:`~sparse_nqs.results.FigureTables` of each
 figure (``{"fig1": ..., ...}``) and the resolved figure specs, and returns one row per checked claim
 with the columns
 
@@ -12,7 +12,7 @@ with the columns
 
 :func:`claims_rst` renders that table for the Snakemake report. Each claim is one small function
 below; the thresholds are the module constants, each with the reason for its value. The tables get
-the figure's reference and run columns first (:func:`sparse_nqs.plotting.prepare_tables`), exactly
+the figure's reference and run columns first (:meth:`sparse_nqs.results.FigureTables.for_figure`), exactly
 as the figures do.
 """
 
@@ -24,9 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .analysis import DIP_CONTRAST, DIP_SIGMAS, fidelity_dip, fidelity_drop_onset, scaling_regions
-from .plotting import (KAPPA_C, TORIC_RHO_C, _finite, _fidelity, _has_exact, _history, _is_toric, _network_label,
-                       _num, _phase_of, _run_info, _run_names, _tickets, prepare_tables)
-from .results import FigureTables
+from .names import KAPPA_C, KAPPA_C_RTOL, TICKET_VARIANTS, TORIC_RHO_C
+from .results import FigureTables, has_exact, is_finite, is_toric, network_label, numeric, phase_of
 
 CLAIM_COLUMNS = ["claim", "figure", "measured", "expected", "status"]
 PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "not applicable"
@@ -102,22 +101,22 @@ def _na(claim, figure, reason, expected) -> dict:
 
 
 def _g(value, digits=3) -> str:
-    return f"{float(value):.{digits}g}" if _finite(value) else "nan"
+    return f"{float(value):.{digits}g}" if is_finite(value) else "nan"
 
 
 def _network(tables, run) -> str:
     """The network in words, plain text (the figures' labels use mathtext)."""
-    return _network_label(_run_info(tables, run), run).replace("$", "")
+    return network_label(tables.run_info(run), run).replace("$", "")
 
 
 def _label(tables, run) -> str:
     """Network and system of a run, for the claim column."""
-    info = _run_info(tables, run)
+    info = tables.run_info(run)
     label = _network(tables, run)
-    if info and _finite(info.get("L")):
-        system = "toric code" if _is_toric(info) else "TFIM"
+    if info and is_finite(info.get("L")):
+        system = "toric code" if is_toric(info) else "TFIM"
         label += f", {system} L = {float(info['L']):g}"
-        if not _is_toric(info) and _finite(info.get("kappa")):
+        if not is_toric(info) and is_finite(info.get("kappa")):
             label += f", κ = {float(info['kappa']):g}"
     return label
 
@@ -125,22 +124,22 @@ def _label(tables, run) -> str:
 def _best_values(frame: pd.DataFrame, column: str) -> tuple[pd.Series, bool]:
     """``exact_<column>`` where every row has it (N <= 16: no Monte Carlo noise in the decision),
     otherwise the sampled ``column``; and whether the exact one was taken."""
-    if _has_exact(frame, column):  # the figures' rule (plotting._has_exact), so both show the same numbers
-        return _num(frame, f"exact_{column}"), True
-    return _num(frame, column), False
+    if has_exact(frame, column):  # the figures' rule (plotting._has_exact), so both show the same numbers
+        return numeric(frame, f"exact_{column}"), True
+    return numeric(frame, column), False
 
 
 def _path(tables, run, method="imp_wr", column="eps_rel") -> pd.DataFrame:
     """iteration, n, value (exact where available), error (sampled eps_rel only) of one pruning
     path, dense row included, finite values only, from dense to sparse."""
-    h = _history(tables, run, method)
+    h = tables.history(run, method)
     if h.empty:
         return pd.DataFrame(columns=["iteration", "n", "value", "error"])
     value, exact = _best_values(h, column)
     error = pd.Series(0.0, index=h.index)
     if column == "eps_rel" and not exact:
-        error = (_num(h, "energy_error") / _num(h, "reference_energy").abs()).fillna(0.0)
-    out = pd.DataFrame({"iteration": _num(h, "iteration"), "n": _num(h, "n"), "value": value, "error": error})
+        error = (numeric(h, "energy_error") / numeric(h, "reference_energy").abs()).fillna(0.0)
+    out = pd.DataFrame({"iteration": numeric(h, "iteration"), "n": numeric(h, "n"), "value": value, "error": error})
     out.attrs["exact"] = exact
     return out[np.isfinite(out["value"]) & np.isfinite(out["n"])].sort_values("n", ascending=False)
 
@@ -151,21 +150,21 @@ def _which(exact: bool, column: str = "eps_rel") -> str:
 
 def _fidelity_rows(tables, run) -> pd.DataFrame:
     """The IMP-WR neighbour fidelities of one run, empty unless fidelity_minimum can read them."""
-    fid = _fidelity(tables, run)
+    fid = tables.fidelity_rows(run)
     return fid if {"n", "iteration_from"} <= set(fid) else pd.DataFrame()
 
 
 def _ticket_values(tables, run) -> pd.DataFrame:
     """iteration x variant -> eps_rel of the tickets of one run (with n)."""
-    tickets = {v: _tickets(tables, run, v) for v in ("init_imp", "rand_imp", "init_rand")}
+    tickets = {v: tables.ticket_rows(run, v) for v in TICKET_VARIANTS}
     tickets = {v: t for v, t in tickets.items() if not t.empty}
     if not tickets:
         return pd.DataFrame()
     # one error column for all variants, so that they are compared like with like
     exact = all(_best_values(t, "eps_rel")[1] for t in tickets.values())
     column = "exact_eps_rel" if exact else "eps_rel"
-    long = pd.concat([pd.DataFrame({"iteration": _num(t, "iteration"), "n": _num(t, "n"), "variant": v,
-                                    "eps": _num(t, column)}) for v, t in tickets.items()], ignore_index=True)
+    long = pd.concat([pd.DataFrame({"iteration": numeric(t, "iteration"), "n": numeric(t, "n"), "variant": v,
+                                    "eps": numeric(t, column)}) for v, t in tickets.items()], ignore_index=True)
     long = long.dropna(subset=["iteration", "eps"])
     wide = long.pivot_table(index="iteration", columns="variant", values="eps", aggfunc="mean")
     wide["n"] = long.groupby("iteration")["n"].min()
@@ -200,7 +199,7 @@ def sparse_matches_dense(tables: FigureTables, spec: dict, figure: str = "fig1")
                 f"{MATCH_SIGMAS:g} standard errors of it) for all n >= n_min, with n_min < "
                 f"{DENSE_MATCH_FRACTION:g} n_init")
     rows = []
-    for run in _run_names(tables, spec):
+    for run in tables.run_names(spec):
         name = f"{claim} [{_label(tables, run)}]"
         path = _path(tables, run)
         dense = path[path["iteration"] == -1]
@@ -210,8 +209,8 @@ def sparse_matches_dense(tables: FigureTables, spec: dict, figure: str = "fig1")
                                           f"have {len(dense)} dense, {len(pruned)} pruned", expected))
             continue
         eps_dense, err_dense = float(dense["value"].iloc[0]), float(dense["error"].iloc[0])
-        n_init = _run_info(tables, run).get("n_init")
-        n_init = float(n_init) if _finite(n_init) else float(dense["n"].iloc[0])
+        n_init = tables.run_info(run).get("n_init")
+        n_init = float(n_init) if is_finite(n_init) else float(dense["n"].iloc[0])
         n_min = float(dense["n"].iloc[0])
         for n, eps, err in zip(pruned["n"], pruned["value"], pruned["error"]):  # from dense towards sparse
             tolerance = max(DENSE_MATCH_FACTOR * eps_dense, eps_dense + MATCH_SIGMAS * math.hypot(err, err_dense))
@@ -230,7 +229,7 @@ def tickets_agree(tables: FigureTables, spec: dict, figure: str = "fig1") -> lis
     expected = (f"eps_rel ratio (larger/smaller) <= {TICKET_AGREE_FACTOR:g} at the {SPARSE_TICKETS} "
                 "sparsest ticket iterations below the high-error plateau")
     rows = []
-    for run in _run_names(tables, spec):
+    for run in tables.run_names(spec):
         name = f"{claim} [{_label(tables, run)}]"
         wide = _ticket_values(tables, run)
         if wide.empty or not {"init_imp", "rand_imp"} <= set(wide):
@@ -256,7 +255,7 @@ def tickets_beat_random_mask(tables: FigureTables, spec: dict, figure: str = "fi
     expected = (f"eps_rel of T(theta_init, m_imp) and T(theta_rand, m_imp) below that of T(theta_init, m_rand) "
                 f"at each of the {SPARSE_TICKETS} sparsest ticket iterations below the high-error plateau")
     rows = []
-    for run in _run_names(tables, spec):
+    for run in tables.run_names(spec):
         name = f"{claim} [{_label(tables, run)}]"
         wide = _ticket_values(tables, run)
         mine = [v for v in ("init_imp", "rand_imp") if v in wide]
@@ -283,7 +282,7 @@ def imp_wr_beats_alternatives(tables: FigureTables, spec: dict, figure: str = "f
     expected = (f"lower eps_rel than the other method on more than {MAJORITY:.0%} of the common n, "
                 "or at the sparsest common n")
     rows = []
-    for run in _run_names(tables, spec):
+    for run in tables.run_names(spec):
         wr = _path(tables, run, "imp_wr")
         wr = wr[wr["iteration"] >= 0]
         for other, words in (("imp_ct", "IMP-CT"), ("irp_wr", "IRP-WR")):
@@ -311,8 +310,8 @@ def scaling_regions_exist(tables: FigureTables, spec: dict, figure: str = "fig2"
     expected = (f"fitted APL slope d log ΔE / d log n < {APL_SLOPE_MAX:g} for every run of the phase "
                 f"(3-piece fit, >= {MIN_REGION_POINTS} points)")
     groups = {p: [] for p in phases}
-    for run in _run_names(tables, spec):
-        phase = _phase_of(_run_info(tables, run))
+    for run in tables.run_names(spec):
+        phase = phase_of(tables.run_info(run))
         if phase:
             groups[phase].append(run)
     rows = []
@@ -381,10 +380,10 @@ def fidelity_dip_tfim(tables: FigureTables, spec: dict, figure: str = "fig3") ->
                 f"1 - F of the path and >= {DIP_SIGMAS:g} standard errors, and the largest one-round change "
                 f"of M_z or M_x within {JUMP_WINDOW} rounds of it")
     rows = []
-    for run in _run_names(tables, spec):
-        info = _run_info(tables, run)
-        if _is_toric(info) or (_finite(info.get("kappa")) and
-                               not math.isclose(float(info["kappa"]), KAPPA_C, rel_tol=1e-3)):
+    for run in tables.run_names(spec):
+        info = tables.run_info(run)
+        if is_toric(info) or (is_finite(info.get("kappa")) and
+                               not math.isclose(float(info["kappa"]), KAPPA_C, rel_tol=KAPPA_C_RTOL)):
             continue
         name = f"fidelity dip at rho_c ~ 3-5 with a magnetisation jump [{_label(tables, run)}]"
         fid = _fidelity_rows(tables, run)
@@ -401,7 +400,7 @@ def fidelity_dip_tfim(tables: FigureTables, spec: dict, figure: str = "fig3") ->
             path = _path(tables, run, column=col)
             if len(path) >= MIN_PATH_POINTS:
                 jumps[col] = _largest_jump(path)
-        near = [c for c, (it, _) in jumps.items() if _finite(it) and abs(it - m["iteration_from"]) <= JUMP_WINDOW]
+        near = [c for c, (it, _) in jumps.items() if is_finite(it) and abs(it - m["iteration_from"]) <= JUMP_WINDOW]
         measured = (f"{words} after iteration {m['iteration_from']}; " +
                     ("; ".join(f"largest |Δ{SYMBOL[c]}| = {size:.3g} after iteration {it:g}"
                                for c, (it, size) in jumps.items()) or "no magnetisation data"))
@@ -411,10 +410,10 @@ def fidelity_dip_tfim(tables: FigureTables, spec: dict, figure: str = "fig3") ->
 
 
 def _toric_runs(tables, spec) -> list:
-    runs = _run_names(tables, spec)
-    infos = {r: _run_info(tables, r) for r in runs}
+    runs = tables.run_names(spec)
+    infos = {r: tables.run_info(r) for r in runs}
     known = [r for r in runs if infos[r]]
-    return [r for r in runs if _is_toric(infos[r])] if known else runs
+    return [r for r in runs if is_toric(infos[r])] if known else runs
 
 
 def toric_tickets_beat_imp(tables: FigureTables, spec: dict, figure: str = "fig4") -> list[dict]:
@@ -430,7 +429,7 @@ def toric_tickets_beat_imp(tables: FigureTables, spec: dict, figure: str = "fig4
         name = f"toric code: tickets beat IMP-WR [{_label(tables, run)}]"
         imp = _path(tables, run).set_index("iteration")["value"]
         pairs = [(it, v, wide.loc[it, v], imp[it]) for v in mine for it in wide.index
-                 if it in imp.index and _finite(wide.loc[it, v])]
+                 if it in imp.index and is_finite(wide.loc[it, v])]
         if len(pairs) < MIN_PATH_POINTS:
             rows.append(_na(name, figure, f"{len(pairs)} ticket / IMP-WR pairs; need {MIN_PATH_POINTS}", expected))
             continue
@@ -450,8 +449,8 @@ def toric_fidelity_drop(tables: FigureTables, spec: dict, figure: str = "fig4") 
     runs = [r for r in _toric_runs(tables, spec) if len(_fidelity_rows(tables, r)) >= MIN_PATH_POINTS]
     if not runs:
         return [_na(claim, figure, f"no toric-code run with >= {MIN_PATH_POINTS} fidelity rows", expected)]
-    alpha = {r: _run_info(tables, r).get("alpha") for r in runs}
-    widest = sorted(runs, key=lambda r: float(alpha[r]) if _finite(alpha[r]) else -1.0)[-WIDEST_COUNT:]
+    alpha = {r: tables.run_info(r).get("alpha") for r in runs}
+    widest = sorted(runs, key=lambda r: float(alpha[r]) if is_finite(alpha[r]) else -1.0)[-WIDEST_COUNT:]
     short = [r for r in widest if _fidelity_rows(tables, r)["rho"].min() > lo
              or _fidelity_rows(tables, r)["rho"].max() < hi]
     if short:  # the path must cross the whole window (it starts at rho_init = alpha N)
@@ -472,7 +471,7 @@ def odd_parity_filters_appear(tables: FigureTables, spec: dict, figure: str = "f
     f = tables.filters
     if f is None or f.empty or "n_odd" not in f:
         return [_na(claim, figure, "no filters table", expected)]
-    n_odd = _num(f, "n_odd")
+    n_odd = numeric(f, "n_odd")
     if not np.isfinite(n_odd).any():
         return [_na(claim, figure, "filters table without finite n_odd", expected)]
     best = f.loc[n_odd.idxmax()]
@@ -494,20 +493,20 @@ def construction_converges(tables: FigureTables, spec: dict, figure: str = "fig7
     if c is None or c.empty or not need <= set(c):
         return [_na("odd-parity construction: E/N -> -1 and variance -> 0 as W grows", figure,
                     "no construction table", expected)]
-    Ls = _num(c, "L").fillna(-1)
+    Ls = numeric(c, "L").fillna(-1)
     rows = []
     for L in sorted(Ls.unique()):
-        part = c[Ls == L].assign(W=lambda d: _num(d, "W")).dropna(subset=["W"]).sort_values("W")
+        part = c[Ls == L].assign(W=lambda d: numeric(d, "W")).dropna(subset=["W"]).sort_values("W")
         name = "odd-parity construction: E/N -> -1 and variance -> 0 as W grows" + \
             (f" [L = {L:g}]" if L >= 0 else "")
         if len(part) < LARGE_W_POINTS:
             rows.append(_na(name, figure, f"{len(part)} W values; need {LARGE_W_POINTS}", expected))
             continue
         tail = part.tail(LARGE_W_POINTS)
-        gap = (_num(tail, "energy_per_spin") + 1.0).abs().to_numpy()
-        var = _num(tail, "variance_per_spin").to_numpy()
-        spins = _num(tail, "N").fillna(2 * L * L if L > 0 else 1.0)
-        err = (_num(tail, "energy_error").fillna(0.0) / spins).to_numpy()
+        gap = (numeric(tail, "energy_per_spin") + 1.0).abs().to_numpy()
+        var = numeric(tail, "variance_per_spin").to_numpy()
+        spins = numeric(tail, "N").fillna(2 * L * L if L > 0 else 1.0)
+        err = (numeric(tail, "energy_error").fillna(0.0) / spins).to_numpy()
         slack = MONOTONE_SLACK + 2 * np.nan_to_num(err)  # exact rows: error 0
         monotone = bool(np.all(np.diff(gap) <= slack[1:]) and np.all(np.diff(var) <= MONOTONE_SLACK))
         final = gap[-1] < ENERGY_TOL and var[-1] < VARIANCE_TOL
@@ -546,7 +545,7 @@ def check_claims(tables: dict[str, FigureTables], specs: dict[str, dict]) -> pd.
             continue
         spec = (specs or {}).get(fig) or {}
         if fig not in prepared:
-            prepared[fig] = prepare_tables(tables[fig], spec)
+            prepared[fig] = tables[fig].for_figure(spec)
         try:
             rows += check(prepared[fig], spec, fig)
         except Exception as err:  # noqa: BLE001 - one undecidable claim must not hide the others

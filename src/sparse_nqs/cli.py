@@ -47,9 +47,16 @@ def _int_list(text: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .physics.dmrg import DMRG_BACKENDS
-    from .physics.models import BOUNDARIES, MODELS
-    from .physics.reference import METHODS
+    from .names import (
+        BOUNDARIES,
+        DMRG_BACKENDS,
+        ED_AUTO_MAX_SPINS,
+        KAPPA_C,
+        MODELS,
+        PRUNING_METHODS,
+        REFERENCE_METHODS,
+        TICKET_VARIANTS,
+    )
 
     parser = _Parser(prog="sparse-nqs", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -62,11 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--model", required=True, choices=MODELS)
     ref.add_argument("--L", required=True, type=int, help="linear size (>= 2)")
     ref.add_argument("--kappa", type=_finite_float, default=None,
-                     help="transverse field of the TFIM (default kappa_c = 3.04438)")
+                     help=f"transverse field of the TFIM (default kappa_c = {KAPPA_C})")
     ref.add_argument("--boundary", choices=BOUNDARIES, default=None,
                      help="TFIM boundaries (default open); the toric code is always periodic")
-    ref.add_argument("--method", choices=METHODS, default="auto",
-                     help="auto: ED when N <= 20, else DMRG (TFIM) or the closed form (toric code)")
+    ref.add_argument("--method", choices=REFERENCE_METHODS, default="auto",
+                     help=f"auto: ED when N <= {ED_AUTO_MAX_SPINS}, else DMRG (TFIM) or the closed form (toric code)")
     ref.add_argument("--dmrg-backend", choices=DMRG_BACKENDS, default="tenpy")
     ref.add_argument("--dmrg-sweeps", type=int, default=None, help="number of sweeps (default 12)")
     ref.add_argument("--dmrg-maxdims", type=_int_list, default=None,
@@ -98,11 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     experiment_parser("pretrain", "dense pre-training of a run: theta_init, theta_wr and the dense evaluation")
     prune = experiment_parser("prune", "one pruning method of a run (pre-trains first if needed); resumes")
-    prune.add_argument("--method", required=True, choices=("imp_wr", "imp_ct", "irp_wr"))
+    prune.add_argument("--method", required=True, choices=PRUNING_METHODS)
     fid = experiment_parser("fidelity", "neighbour fidelities along a finished pruning path")
-    fid.add_argument("--method", required=True, choices=("imp_wr", "imp_ct", "irp_wr"))
+    fid.add_argument("--method", required=True, choices=PRUNING_METHODS)
     ticket = experiment_parser("ticket", "train one isolated ticket at an IMP-WR iteration; resumes")
-    ticket.add_argument("--variant", required=True, choices=("init_imp", "rand_imp", "init_rand"),
+    ticket.add_argument("--variant", required=True, choices=TICKET_VARIANTS,
                         help="init_imp = T(theta_init, m_imp), rand_imp = T(theta_rand, m_imp), "
                              "init_rand = T(theta_init, m_rand)")
     ticket.add_argument("--iteration", required=True, type=int, help="IMP-WR iteration of the mask")
@@ -157,8 +164,8 @@ def _check_writable_file(path: Path, option: str) -> None:
 
 
 def run_reference(args) -> int:
-    from .physics.dmrg import DMRGSchedule
     from .io import write_json_atomic, write_npz_atomic
+    from .physics.dmrg import DMRGSchedule
     from .physics.models import make_model
     from .physics.reference import ReferenceRequestError, compute_reference, resolve_method
 
@@ -188,9 +195,9 @@ def run_reference(args) -> int:
 def _experiment(args):
     """The Run and its reference record for the pretrain / prune / ticket commands."""
     from .config.check import load_config, resolve_run
-    from .pruning.experiment import Run
     from .io import read_json
     from .physics.reference import ReferenceRequestError, compute_reference, resolve_method
+    from .pruning.experiment import Run
 
     settings = resolve_run(load_config(args.config), args.run)  # the whole config is checked first
     directory = Path(args.out) if args.out else Path("results") / "runs" / args.run
@@ -265,10 +272,8 @@ EXPERIMENT_COMMANDS = {"pretrain": _pretrain, "prune": _prune, "fidelity": _fide
 
 def run_experiment(args) -> int:
     from .pruning.progress import enable_bar
-    from .vmc.training import enable_compilation_cache
 
     enable_bar()  # a progress bar for a person at a terminal (never in tests, logs or Snakemake jobs)
-    enable_compilation_cache()
     run, reference = _experiment(args)
     EXPERIMENT_COMMANDS[args.command](args, run, reference)
     return 0
@@ -283,10 +288,12 @@ def main(argv=None) -> int:
     """Run one subcommand; an expected error (:class:`sparse_nqs.errors.SparseNQSError` or a usage
     error) prints one line and exits 2 before any work, a diverged training run exits 1."""
     from .errors import SparseNQSError
+    from .runtime import configure
     from .vmc.training import TrainingDivergedError
 
     try:
         args = build_parser().parse_args(argv)
+        configure(file_backend=False)  # float64 and the compilation cache; the CLI draws no figures
         return COMMANDS[args.command](args)
     except TrainingDivergedError as err:
         # the completed rounds stay on disk; nothing half-written is left

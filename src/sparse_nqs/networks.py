@@ -1,4 +1,4 @@
-"""Prunable neural quantum states in Flax (SPEC.md section 3).
+"""Prunable neural quantum states in Flax (docs/science.md, "Networks").
 
 Every network outputs a real log-amplitude log psi(s) (psi > 0, no biases). Each prunable weight
 tensor ``params[path]`` has a binary mask ``masks[path]`` of the same shape in the separate,
@@ -21,15 +21,15 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+
 from .errors import SparseNQSError
+from .names import CONV_INITS, NETWORK_KINDS, PADDINGS
+from .settings import NETWORK_DEFAULTS
 
 MASKS = "masks"
 #: Mask paths containing one of these names are counted in n but never pruned.
 PRUNING_EXCLUDED = ("embedding",)
 
-NETWORK_KINDS = ("ffnn", "cnn", "rescnn")
-PADDINGS = ("valid", "same", "circular")
-CONV_INITS = ("lecun", "he")
 
 
 class NetworkConfigError(SparseNQSError, ValueError):
@@ -250,18 +250,11 @@ class ResCNN(nn.Module):
 # --------------------------------------------------------------------------------------------
 # construction from a config dictionary
 # --------------------------------------------------------------------------------------------
-NETWORK_DEFAULTS = {
-    "ffnn": {"alpha": 1.0, "init_std": 0.1},
-    "cnn": {"n_filters": 4, "padding": "valid", "init_scheme": "lecun"},
-    "rescnn": {"n_filters": 16, "n_blocks": 4, "padding": "same", "init_scheme": "lecun"},
-}
-
-
 LOG_DERIVATIVES[FFNN] = ffnn_log_derivatives
 
 
 def build_network(config: dict) -> nn.Module:
-    """A network from ``{"kind": ..., **options}`` (defaults: the paper's text, SPEC.md 3 and 9)."""
+    """A network from ``{"kind": ..., **options}`` (defaults: the paper's text; docs/science.md, "Networks")."""
     config = dict(config)
     kind = config.pop("kind", None)
     if kind not in NETWORK_KINDS:

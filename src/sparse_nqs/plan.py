@@ -25,44 +25,18 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+from . import paths
 from .config.check import ConfigError, check_config, resolve_run, run_summary
+from .names import FIGURES
+from .physics.models import ToricCode, make_model, model_class
 from .pruning.experiment import batch_tickets, phase_settings, ticket_list
-from .physics.models import KAPPA_C
-
-FIGURES = ("fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7")
-
-REFERENCE_DEFAULTS = {"method": "auto", "dmrg_backend": "tenpy", "dmrg_sweeps": None, "dmrg_maxdims": None,
-                      "dmrg_cutoff": None}
-PLOTTING_DEFAULTS = {"dpi": 200, "context": "paper", "palette": "colorblind"}
-FIGURE_DEFAULTS = {
-    "runs": [],
-    "reference": {"kind": "record", "runs": [], "n_best": 3, "combine": "mean"},
-    "weights_run": None, "weights_iteration": None, "n_neurons": 6,  # Fig. 4(d)
-    "L": [2, 3], "W": [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0],  # Fig. 7
-    "caption": "",
-}
-RESOURCE_DEFAULTS = {
-    # gpu: GPUs per job (0 on a laptop); runtime in minutes
-    "reference": {"gpu": 0, "mem_mb": 4000, "runtime": 60, "threads": 1},
-    "train": {"gpu": 0, "mem_mb": 4000, "runtime": 120, "threads": 1},
-    "analysis": {"gpu": 0, "mem_mb": 4000, "runtime": 60, "threads": 1},
-    "plot": {"gpu": 0, "mem_mb": 2000, "runtime": 10, "threads": 1},
-}
+from .settings import FIGURE_DEFAULTS, PLOTTING_DEFAULTS, REFERENCE_DEFAULTS, RESOURCE_DEFAULTS
 
 
 def system_id(model: dict) -> str:
-    """A file-name label of a physical system, e.g. ``tfim_L4_k3.04438_open`` or ``toric_L3``.
-
-    Distinct systems never share a label: the field is written with ``%g`` where that gives its
-    value exactly, and with every digit (``repr``) otherwise (0.5 -> k0.5, 0.50000049 -> k0.50000049).
-    """
-    if model["name"] == "toric":
-        return f"toric_L{model['L']}"
-    kappa = float(KAPPA_C if model["kappa"] is None else model["kappa"])  # null: make_model's default
-    label = f"{kappa:g}"
-    if float(label) != kappa:
-        label = repr(kappa)
-    return f"tfim_L{model['L']}_k{label}_{model['boundary']}"
+    """A file-name label of a physical system (:attr:`sparse_nqs.physics.models.Model.label`), e.g.
+    ``tfim_L4_k3.04438_open`` or ``toric_L3``; distinct systems never share a label."""
+    return make_model(model["name"], model["L"], model["kappa"], model["boundary"]).label
 
 
 def _merged(defaults: dict, given: dict | None, where: str) -> dict:
@@ -130,15 +104,15 @@ class Plan:
         return batch_tickets(self.runs[run], on_gpu) and len(self.tickets(run)) > 1
 
     def is_toric(self, run: str) -> bool:
-        return self.runs[run]["model"]["name"] == "toric"
+        return model_class(self.runs[run]["model"]["name"]) is ToricCode
 
     @staticmethod
     def history(run: str, method: str = "imp_wr") -> str:
-        return f"runs/{run}/{method}/history.csv"
+        return paths.in_run(run, paths.history(method))
 
     @staticmethod
     def ticket_file(run: str, variant: str, iteration: int) -> str:
-        return f"runs/{run}/tickets/{variant}_iter_{iteration:03d}.json"
+        return paths.in_run(run, paths.ticket(variant, iteration, ".json"))
 
     # ----------------------------------------------------------------------------------------
     # figure inputs
@@ -153,24 +127,24 @@ class Plan:
         """The tables one figure reads, by kind (histories, logs, tickets, fidelity, filters, construction)."""
         spec = self.figures[fig]
         runs = list(dict.fromkeys(spec["runs"] + spec["reference"]["runs"]))
-        inputs = {"dense": [f"runs/{r}/pretrain/dense.json" for r in runs],
+        inputs = {"dense": [paths.in_run(r, paths.DENSE_ROW) for r in runs],
                   "histories": [], "logs": [], "tickets": [], "fidelity": [], "filters": [], "weights": [],
                   "construction": []}
         for run in spec["runs"]:
             methods = self.methods(run) if fig == "fig5" else [m for m in self.methods(run) if m == "imp_wr"]
             inputs["histories"] += [self.history(run, m) for m in methods]
             if fig == "fig5":
-                inputs["logs"] += [f"runs/{run}/{m}/log.csv" for m in methods]
+                inputs["logs"] += [paths.in_run(run, paths.log(m)) for m in methods]
             if fig in ("fig1", "fig4", "fig6"):
                 inputs["tickets"] += [self.ticket_file(run, v, i) for v, i in self.tickets(run)]
             if fig in ("fig3", "fig4") and "imp_wr" in self.methods(run):
-                inputs["fidelity"].append(f"runs/{run}/imp_wr/fidelity.csv")
+                inputs["fidelity"].append(paths.in_run(run, paths.fidelity("imp_wr")))
             if fig == "fig4" and self.is_toric(run) and "imp_wr" in self.methods(run):
-                inputs["filters"].append(f"runs/{run}/imp_wr/filters.csv")
+                inputs["filters"].append(paths.in_run(run, paths.FILTERS))
         if fig == "fig4" and spec["weights_run"]:
-            inputs["weights"].append(f"runs/{spec['weights_run']}/imp_wr/weights.csv")
+            inputs["weights"].append(paths.in_run(spec["weights_run"], paths.WEIGHTS))
         if fig == "fig7":
-            inputs["construction"].append("tables/fig7_construction.csv")
+            inputs["construction"].append(paths.CONSTRUCTION)
         return inputs
 
     def figure_files(self, fig: str) -> list[str]:
@@ -180,7 +154,7 @@ class Plan:
         """Every per-run table of every run (the `runs` target), figures or not."""
         out = []
         for run in self.runs:
-            out.append(f"runs/{run}/pretrain/dense.json")
+            out.append(paths.in_run(run, paths.DENSE_ROW))
             for method in self.methods(run):
                 out.append(self.history(run, method))
             out += [self.ticket_file(run, v, i) for v, i in self.tickets(run)]

@@ -1,4 +1,8 @@
-"""The tables a figure or the claims check reads, gathered from the per-run files of the pipeline.
+"""The finished results of the pipeline, and the queries that figures and claims ask of them.
+
+:class:`FigureTables` is the one public way to read finished results: the figures
+(:mod:`sparse_nqs.figures`) and the claims check (:mod:`sparse_nqs.claims`) both go through it and the
+functions below; neither reads the per-run files itself.
 
 :class:`FigureTables` holds pandas DataFrames (any may be empty):
 
@@ -22,12 +26,22 @@ construction Fig. 7: W, energy_per_spin, variance_per_spin, method, L
 from __future__ import annotations
 
 import json
+import math
+import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .analysis import apply_reference, choose_reference
+from .names import KAPPA_C, KAPPA_C_RTOL
+from .physics.models import MODEL_CLASSES, ToricCode
+from .settings import FIGURE_DEFAULTS
+
+
+class TablesWarning(UserWarning):
+    """Part of the tables could not be used (a figure or the claims go on with what is left)."""
 
 
 def _empty() -> pd.DataFrame:
@@ -88,6 +102,77 @@ class FigureTables:
             out[name] = pd.concat(parts).sort_index()
         return FigureTables(**out)
 
+    # ------------------------------------------------------------------ queries
+    def for_figure(self, spec: dict) -> "FigureTables":
+        """The figure's reference (kind ``nqs``) applied and run columns joined to every table."""
+        tables = self
+        reference = {**FIGURE_DEFAULTS["reference"], **((spec or {}).get("reference") or {})}
+        if reference.get("kind") == "nqs" and reference.get("runs") and not tables.dense.empty:
+            try:
+                tables = tables.with_reference(reference)
+            except (KeyError, ValueError, AttributeError) as err:
+                warnings.warn(f"could not apply the NQS reference: {err}", TablesWarning, stacklevel=2)
+        try:
+            return tables.with_run_info()
+        except (KeyError, ValueError) as err:
+            warnings.warn(f"could not join the run table: {err}", TablesWarning, stacklevel=2)
+            return tables
+
+    def history(self, run, method="imp_wr") -> pd.DataFrame:
+        """The pruning path of ``run`` by ``method`` (with its dense row), one row per iteration."""
+        out = select_rows(self.histories, run, method)
+        if out.empty:
+            return out
+        if "iteration" in out:
+            out = out.drop_duplicates(subset=["iteration"], keep="last")
+        return out
+
+    def ticket_rows(self, run, variant) -> pd.DataFrame:
+        """The isolated tickets of ``run`` of one variant (init_imp, rand_imp, init_rand)."""
+        t = select_rows(self.tickets, run)
+        if t.empty or "variant" not in t:
+            return pd.DataFrame()
+        return t[t["variant"].astype(str) == variant]
+
+    def fidelity_rows(self, run, method="imp_wr") -> pd.DataFrame:
+        """Neighbour fidelities along the path of ``run`` by ``method`` (finite rho and F only)."""
+        f = select_rows(self.fidelity, run, method)
+        if f.empty or "rho" not in f or "fidelity" not in f:
+            return pd.DataFrame()
+        f = f.assign(rho=numeric(f, "rho"), fidelity=numeric(f, "fidelity"))
+        return f[np.isfinite(f["rho"]) & np.isfinite(f["fidelity"])]
+
+    def run_info(self, run) -> dict:
+        """The run's row of the runs table as a dict ({} if unknown)."""
+        r = self.runs
+        if r is None or r.empty or "run" not in r or run is None:
+            return {}
+        match = r[r["run"].astype(str) == str(run)]
+        return match.iloc[0].to_dict() if len(match) else {}
+
+    def run_names(self, spec: dict) -> list:
+        """The runs of a figure spec, else every run that appears in the tables."""
+        names = [str(n) for n in (spec or {}).get("runs") or []]
+        if names:
+            return list(dict.fromkeys(names))
+        found = []
+        for table in (self.runs, self.histories, self.tickets, self.fidelity):
+            if table is not None and not table.empty and "run" in table:
+                found += [str(r) for r in table["run"].dropna()]
+        return list(dict.fromkeys(found))
+
+    def spins(self, run) -> float:
+        """N of a run: from the runs table, else n / rho of its rows (NaN if neither is known)."""
+        N = self.run_info(run).get("N")
+        if is_finite(N):
+            return float(N)
+        for table in (self.histories, self.tickets, self.dense):
+            rows = select_rows(table, run)
+            ratio = (numeric(rows, "n") / numeric(rows, "rho")).dropna()
+            if len(ratio):
+                return float(ratio.iloc[0])
+        return float("nan")
+
 
 def _read_csvs(paths) -> pd.DataFrame:
     frames = [pd.read_csv(p) for p in paths if Path(p).stat().st_size > 0]
@@ -145,3 +230,97 @@ def load_figure_tables(plan, fig: str, inputs: dict) -> FigureTables:
     """The tables of one figure with its runs table; the figure functions and the claims check
     apply the figure's reference and join the run columns themselves."""
     return load_tables(inputs, run_table(plan, plan.figure_runs(fig)))
+
+
+# --------------------------------------------------------------------------------------------
+# queries on rows (any table of FigureTables)
+# --------------------------------------------------------------------------------------------
+def numeric(df: pd.DataFrame, col: str) -> pd.Series:
+    if df is None or col not in df:
+        return pd.Series(np.nan, index=getattr(df, "index", None), dtype=float)
+    return pd.to_numeric(df[col], errors="coerce").astype(float)
+
+
+def is_finite(value) -> bool:
+    try:
+        return value is not None and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt(value, spec="g") -> str:
+    return format(float(value), spec) if is_finite(value) else "?"
+
+
+def select_rows(df: pd.DataFrame, run=None, method=None) -> pd.DataFrame:
+    if df is None or df.empty:
+        return pd.DataFrame()
+    out = df
+    if run is not None and "run" in out:
+        out = out[out["run"].astype(str) == str(run)]
+    if method is not None and "method" in out:
+        m = out["method"].astype(str)
+        dense = (m == "dense") & (numeric(out, "iteration") == -1)
+        out = out[(m == method) | dense]
+    return out
+
+
+def spins_per_row(rows: pd.DataFrame, info: dict | None = None) -> pd.Series:
+    """Spins per row: the N column, the run's N, or n / rho."""
+    N = numeric(rows, "N")
+    if info and is_finite(info.get("N")):
+        N = N.fillna(float(info["N"]))
+    return N.fillna(numeric(rows, "n") / numeric(rows, "rho"))
+
+
+def has_exact(rows: pd.DataFrame, column: str) -> bool:
+    """Whether every row carries the exact (enumerated, N <= 16) value of ``column``."""
+    exact = numeric(rows, f"exact_{column}")
+    return bool(len(exact)) and bool(np.isfinite(exact).all())
+
+
+def error_values(rows: pd.DataFrame, column: str, info=None) -> tuple[pd.Series, pd.Series | None]:
+    """Values and error bars of an energy error (eps_rel or delta_e_per_spin): the exact value of each
+    trained network where every row has one (no Monte Carlo noise: at eps ~ 1e-5 the sampled estimate
+    is noise), otherwise the sampled estimate with its Monte Carlo error."""
+    if has_exact(rows, column):
+        return numeric(rows, f"exact_{column}"), None
+    return numeric(rows, column), (eps_rel_error(rows) if column == "eps_rel" else delta_e_error(rows, info))
+
+
+def eps_rel_error(rows: pd.DataFrame) -> pd.Series:
+    from_energy = numeric(rows, "energy_error") / numeric(rows, "reference_energy").abs()
+    return numeric(rows, "eps_rel_error").fillna(from_energy)
+
+
+def delta_e_error(rows: pd.DataFrame, info=None) -> pd.Series:
+    return numeric(rows, "energy_error") / spins_per_row(rows, info)
+
+
+def is_toric(info: dict) -> bool:
+    """Whether a run row describes the toric code (by its model name, else its system label)."""
+    name = str(info.get("model") or "").lower() or str(info.get("system") or "").split("_")[0]
+    return MODEL_CLASSES.get(name) is ToricCode
+
+
+def network_label(info: dict, run=None) -> str:
+    kind = str(info.get("network") or "").lower()
+    if kind == "ffnn":
+        return f"FFNN, α = {fmt(info.get('alpha'))}" if is_finite(info.get("alpha")) else "FFNN"
+    if kind == "cnn":
+        return f"CNN, $n_f$ = {fmt(info.get('n_filters'))}"
+    if kind == "rescnn":
+        return f"ResCNN, $n_f$ = {fmt(info.get('n_filters'))}, $n_b$ = {fmt(info.get('n_blocks'))}"
+    return str(run) if run is not None else "network"
+
+
+def phase_of(info: dict) -> str | None:
+    if is_toric(info):
+        return None
+    kappa = info.get("kappa")
+    if not is_finite(kappa):
+        return "a"
+    kappa = float(kappa)
+    if math.isclose(kappa, KAPPA_C, rel_tol=KAPPA_C_RTOL):
+        return "a"
+    return "b" if kappa < KAPPA_C else "c"

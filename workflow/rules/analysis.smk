@@ -3,9 +3,9 @@
 
 rule fidelity:
     input:
-        history="results/runs/{run}/{method}/history.csv",
+        history=run_file(paths.history("{method}")),
     output:
-        "results/runs/{run}/{method}/fidelity.csv",
+        run_file(paths.fidelity("{method}")),
     params:
         settings=lambda wc: PLAN.params(wc.run, "fidelity", wc.method),
     threads: res("analysis", "threads")
@@ -23,10 +23,10 @@ rule fidelity:
 
 rule toric_filters:
     input:
-        history="results/runs/{run}/imp_wr/history.csv",
+        history=run_file(paths.history("imp_wr")),
     output:
-        filters="results/runs/{run}/imp_wr/filters.csv",
-        weights="results/runs/{run}/imp_wr/weights.csv",
+        filters=run_file(paths.FILTERS),
+        weights=run_file(paths.WEIGHTS),
     params:
         settings=lambda wc: PLAN.params(wc.run, "prune", "imp_wr"),
         weights_iteration=PLAN.figures["fig4"]["weights_iteration"],
@@ -44,7 +44,7 @@ rule toric_filters:
 
 rule fig7_construction:
     output:
-        "results/tables/fig7_construction.csv",
+        result(paths.CONSTRUCTION),
     params:
         L=PLAN.figures["fig7"]["L"],
         W=PLAN.figures["fig7"]["W"],

@@ -7,7 +7,8 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # the package, also whe
 
 from snakemake.exceptions import WorkflowError
 
-from sparse_nqs.config.check import ConfigError
+from sparse_nqs import paths
+from sparse_nqs.config import ConfigError
 from sparse_nqs.plan import FIGURES, Plan
 
 try:
@@ -37,11 +38,21 @@ def res(kind, key):
     return PLAN.resources[kind][key]
 
 
+def result(path):
+    """A file under results/ (its name from sparse_nqs.paths)."""
+    return f"results/{path}"
+
+
+def run_file(name, run="{run}"):
+    """A run's file under results/runs/<run>/ (a wildcard by default)."""
+    return result(paths.in_run(run, name))
+
+
 def reference_of(wildcards):
     """The reference record of a run's system."""
-    return f"results/references/{PLAN.system(wildcards.run)}.json"
+    return result(paths.reference(PLAN.system(wildcards.run)))
 
 
 def figure_input(fig):
     """The tables a figure reads, by kind (see sparse_nqs.plan.Plan.figure_inputs)."""
-    return {kind: [f"results/{p}" for p in paths] for kind, paths in PLAN.figure_inputs(fig).items()}
+    return {kind: [result(p) for p in files] for kind, files in PLAN.figure_inputs(fig).items()}

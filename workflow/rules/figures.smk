@@ -9,8 +9,8 @@ for _fig in FIGURES:
         input:
             **figure_input(_fig),
         output:
-            pdf=report(f"results/figures/{_fig}.pdf", caption=f"../report/{_fig}.rst", category="Figures"),
-            png=f"results/figures/{_fig}.png",
+            pdf=report(result(paths.figure(_fig, ".pdf")), caption=f"../report/{_fig}.rst", category="Figures"),
+            png=result(paths.figure(_fig, ".png")),
         params:
             fig=_fig,
             spec=PLAN.figures[_fig],
@@ -29,15 +29,15 @@ for _fig in FIGURES:
         name:
             _fig
         input:
-            f"results/figures/{_fig}.pdf",
+            result(paths.figure(_fig, ".pdf")),
 
 
 rule claims:
     input:
         **{f"{fig}_{kind}": paths for fig in FIGURES for kind, paths in figure_input(fig).items()},
     output:
-        table=report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
-        rst="results/claims.rst",
+        table=report(result(paths.CLAIMS), caption="../report/claims.rst", category="Claims"),
+        rst=result(paths.CLAIMS_RST),
     params:
         specs=PLAN.figures,
     resources:

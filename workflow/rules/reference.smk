@@ -4,7 +4,7 @@
 
 rule reference:
     output:
-        "results/references/{system}.json",
+        result(paths.reference("{system}")),
     params:
         model=lambda wc: PLAN.systems[wc.system],
         settings=PLAN.references,

@@ -10,9 +10,9 @@ SINGLE_TICKET_RUNS = "|".join(run for run in PLAN.runs if run not in BATCHED_RUN
 rule ticket:
     input:
         reference=reference_of,
-        history="results/runs/{run}/imp_wr/history.csv",
+        history=run_file(paths.history("imp_wr")),
     output:
-        row="results/runs/{run}/tickets/{variant}_iter_{iteration}.json",
+        row=run_file(paths.ticket("{variant}", "{iteration}", ".json")),
     wildcard_constraints:
         run=SINGLE_TICKET_RUNS,
     params:
@@ -37,10 +37,10 @@ for batched_run in BATCHED_RUNS:
         name:
             f"tickets_{batched_run}"
         input:
-            reference=f"results/references/{PLAN.system(batched_run)}.json",
-            history=f"results/runs/{batched_run}/imp_wr/history.csv",
+            reference=result(paths.reference(PLAN.system(batched_run))),
+            history=result(PLAN.history(batched_run)),
         output:
-            rows=[f"results/{PLAN.ticket_file(batched_run, v, i)}" for v, i in PLAN.tickets(batched_run)],
+            rows=[result(PLAN.ticket_file(batched_run, v, i)) for v, i in PLAN.tickets(batched_run)],
         params:
             run=batched_run,
             settings=PLAN.params(batched_run, "ticket"),

@@ -9,10 +9,10 @@ rule pretrain:
     input:
         reference=reference_of,
     output:
-        theta_init="results/runs/{run}/pretrain/theta_init.npz",
-        theta_wr="results/runs/{run}/pretrain/theta_wr.npz",
-        dense="results/runs/{run}/pretrain/dense.json",
-        log="results/runs/{run}/pretrain/log.csv",
+        theta_init=run_file(paths.THETA_INIT),
+        theta_wr=run_file(paths.THETA_WR),
+        dense=run_file(paths.DENSE_ROW),
+        log=run_file(paths.PRETRAIN_LOG),
     params:
         settings=lambda wc: PLAN.params(wc.run, "pretrain"),
     threads: res("train", "threads")
@@ -31,10 +31,10 @@ rule pretrain:
 rule prune:
     input:
         reference=reference_of,
-        theta_wr="results/runs/{run}/pretrain/theta_wr.npz",
+        theta_wr=run_file(paths.THETA_WR),
     output:
-        history="results/runs/{run}/{method}/history.csv",
-        log="results/runs/{run}/{method}/log.csv",
+        history=run_file(paths.history("{method}")),
+        log=run_file(paths.log("{method}")),
     params:
         settings=lambda wc: PLAN.params(wc.run, "prune", wc.method),
     threads: res("train", "threads")

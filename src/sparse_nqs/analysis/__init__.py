@@ -6,8 +6,19 @@
   construction.
 """
 
-from .fidelity import (DIP_CONTRAST, DIP_SIGMAS, EXACT_FIDELITY_MAX_SPINS, Fidelity, exact_fidelity, fidelity,
-                       fidelity_dip, fidelity_drop_onset, fidelity_minimum, fidelity_path, is_fidelity_dip)
+from .fidelity import (
+                       DIP_CONTRAST,
+                       DIP_SIGMAS,
+                       EXACT_FIDELITY_MAX_SPINS,
+                       Fidelity,
+                       exact_fidelity,
+                       fidelity,
+                       fidelity_dip,
+                       fidelity_drop_onset,
+                       fidelity_minimum,
+                       fidelity_path,
+                       is_fidelity_dip,
+)
 from .scaling import REFERENCE_KINDS, apply_reference, choose_reference, scaling_regions
 
 __all__ = ["DIP_CONTRAST", "DIP_SIGMAS", "EXACT_FIDELITY_MAX_SPINS", "Fidelity", "exact_fidelity", "fidelity",

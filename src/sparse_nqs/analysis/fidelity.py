@@ -15,11 +15,9 @@ import netket as nk
 import numpy as np
 import pandas as pd
 
+from ..names import EXACT_FIDELITY_MAX_SPINS
 from ..vmc.evaluation import frozen_state
-from ..vmc.training import SamplingSettings
-
-#: states with at most this many spins also get the exact fidelity (2^16 amplitudes per state)
-EXACT_FIDELITY_MAX_SPINS = 16
+from ..vmc.sampling import SamplingSettings
 
 
 # --------------------------------------------------------------------------------------------
@@ -46,7 +44,7 @@ def _ratio_mean(model, network, sampled_variables, other_variables, n_samples, s
 
 def fidelity(model, network, psi: dict, phi: dict, n_samples: int = 2048,
              sampling: SamplingSettings | None = None, seed: int = 0, n_burn_in_sweeps: int = 100) -> Fidelity:
-    """F = E_{y~|phi|^2}[psi(y)/phi(y)] E_{x~|psi|^2}[phi(x)/psi(x)] (SPEC.md section 6).
+    """F = E_{y~|phi|^2}[psi(y)/phi(y)] E_{x~|psi|^2}[phi(x)/psi(x)] (docs/science.md, "Evaluation").
 
     ``psi`` and ``phi`` are Flax variables of the same ``network`` (real, positive amplitudes), each
     sampled with ``n_samples`` fresh samples. The two means are independent, so the error is

@@ -13,11 +13,11 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from ..names import REFERENCE_KINDS
 
 # --------------------------------------------------------------------------------------------
 # reference energy
 # --------------------------------------------------------------------------------------------
-REFERENCE_KINDS = ("record", "nqs")
 
 
 def choose_reference(kind: str, record: dict | None = None, dense_rows: pd.DataFrame | None = None,

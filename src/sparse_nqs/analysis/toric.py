@@ -1,4 +1,4 @@
-"""Toric-code interpretability of sparse FFNNs (SPEC.md section 8, Fig. 4(d), Fig. 7, Table 1).
+"""Toric-code interpretability of sparse FFNNs (docs/science.md, "Analysis", Fig. 4(d), Fig. 7, Table 1).
 
 Two parts, both pure library code (numpy, pandas, NetKet):
 
@@ -25,7 +25,7 @@ runs over the 8 odd vectors, t runs over all 8 vectors with prod t = -B_p. For W
 
 So log psi(s) = sum_p [8W if B_p = +1 else 4W] = 4W (L^2 + n_satisfied(s)): each broken plaquette
 lowers the log-amplitude by exactly 4W, i.e. multiplies the amplitude by exp(-4W) and the
-probability |psi|^2 by exp(-8W) (SPEC.md 8: "suppressed by exp(4W)", an amplitude statement).
+probability |psi|^2 by exp(-8W) (docs/science.md, "Analysis": "suppressed by exp(4W)", an amplitude statement).
 The filter set is closed under e -> -e and ReLU(W x) + ReLU(-W x) = |W||x|, so the network
 depends on |W| only. On the torus prod_p B_p = 1, so plaquettes break in pairs: one spin flip of
 a satisfied configuration costs 8W in log-amplitude. Star flips keep every B_p, so <A_v> = 1 and
@@ -36,23 +36,21 @@ from __future__ import annotations
 
 import itertools
 
-import jax
 import jax.numpy as jnp
 import netket as nk
 import numpy as np
 import pandas as pd
 from scipy.special import gammaln, logsumexp
 
+from ..names import TORIC_CONSTRUCTION_MAX_SPINS
 from ..networks import MASKS, build_network
-from ..vmc.training import SamplingSettings, make_vstate
-
-jax.config.update("jax_enable_x64", True)
+from ..physics.models import ToricCode
+from ..runtime import require_x64
+from ..vmc.sampling import SamplingSettings, make_vstate
 
 #: Neuron kinds of :func:`classify_neurons`.
 NEURON_KINDS = ("odd", "even", "partial", "other")
 
-#: Largest N evaluated by full enumeration in :func:`odd_parity_energy` (L = 3: 2^18 states).
-EXACT_MAX_SPINS = 18
 
 #: The 8 odd-parity sign vectors of one plaquette (rows), in the order of the plaquette's edge
 #: list: three +1 and one -1 at position 0..3, then the same four negated.
@@ -65,7 +63,7 @@ _WEIGHT_COLUMNS = ["neuron", "kind", "plaquette", "edge", "orientation", "lattic
 
 
 def _check_toric(model) -> None:
-    if getattr(model, "name", None) != "toric":
+    if not isinstance(model, ToricCode):
         raise ValueError(f"toric-code analysis needs a ToricCode model, got {model!r}")
 
 
@@ -254,6 +252,7 @@ def odd_parity_network(model, W: float):
     :data:`ODD_PARITY_SIGNS` times W on the edges of plaquette p (in ``model.plaquettes[p]``
     order); every other weight is zero and masked, so n = 32 L^2 = 16 N.
     """
+    require_x64()
     _check_toric(model)
     n_plaquettes = len(model.plaquettes)
     width = 8 * n_plaquettes
@@ -333,7 +332,7 @@ def _sampled_stats(model, network, variables, n_samples, seed, n_burn_in_sweeps)
 
 def _use_exact(model, exact) -> bool:
     if exact == "auto":
-        return model.N <= EXACT_MAX_SPINS
+        return model.N <= TORIC_CONSTRUCTION_MAX_SPINS
     if exact and model.N > 24:
         raise ValueError(f"full enumeration of 2^{model.N} states is out of reach; use exact=False")
     return bool(exact)

@@ -4,6 +4,6 @@
   every entry point (workflow and command line) runs :func:`check_config` before any work.
 """
 
-from .check import DEFAULTS, ConfigError, check_config, check_run, load_config, resolve_run, run_summary
+from .check import ConfigError, check_config, check_run, load_config, resolve_run, run_summary
 
-__all__ = ["DEFAULTS", "ConfigError", "check_config", "check_run", "load_config", "resolve_run", "run_summary"]
+__all__ = ["ConfigError", "check_config", "check_run", "load_config", "resolve_run", "run_summary"]

@@ -11,7 +11,7 @@ A config is checked as a whole before any work, by :func:`check_config` (the com
 :func:`load_config`, the workflow through :meth:`sparse_nqs.plan.Plan.from_config`): the JSON schema
 ``schema.yaml`` beside this file, then what a schema cannot express (the pruning schedule,
 samples per chain, tickets, figure runs, reference methods). A ConfigError names the key.
-The defaults are the paper's settings (Tables 3-6, SPEC.md sections 4-5) for a 4x4 TFIM FFNN.
+The defaults (:mod:`sparse_nqs.settings`) are the paper's settings for a 4x4 TFIM FFNN.
 """
 
 from __future__ import annotations
@@ -24,43 +24,17 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from ..physics.dmrg import DMRGUnsupportedError
-from ..pruning.experiment import ticket_iterations
-from ..physics.models import make_model
-from ..networks import NETWORK_DEFAULTS, build_network, weight_counts
-from ..pruning.schedule import remaining_weight_sequence
-from ..physics.reference import ReferenceRequestError, resolve_method
-from ..vmc.training import SamplingSettings, make_sampler
 from ..errors import SparseNQSError
+from ..networks import build_network, weight_counts
+from ..physics.dmrg import DMRGUnsupportedError
+from ..physics.models import MODEL_CLASSES, ToricCode, make_model
+from ..physics.reference import ReferenceRequestError, resolve_method
+from ..pruning.experiment import ticket_iterations
+from ..pruning.schedule import remaining_weight_sequence
+from ..settings import DEFAULTS, NETWORK_DEFAULTS
+from ..vmc.sampling import SamplingSettings, make_sampler
 
 SCHEMA_FILE = Path(__file__).with_name("schema.yaml")
-
-DEFAULTS = {
-    "model": {"name": "tfim", "L": 4, "kappa": 3.04438, "boundary": "open"},
-    # network options depend on the kind; the allowed keys are those of NETWORK_DEFAULTS[kind]
-    "network": {"kind": "ffnn"},
-    "sampling": {"n_samples": 1024, "n_chains": 16, "n_discard_sweeps": 5, "proposal": "auto"},
-    "optimizer": {"learning_rate": 8.0e-3, "diag_shift": 1.0e-4},
-    "pruning": {
-        "methods": ["imp_wr"],
-        "p_r": 0.12,
-        "iterations": 10,
-        "pretrain_steps": 10000,
-        "steps_per_iteration": 1000,
-        # pre-training and tickets save weights + chains this often, so an interrupted job resumes
-        "checkpoint_every": 1000,
-    },
-    # isolated tickets at IMP-WR iterations: an explicit list, or every `every`-th from 0
-    # (Fig. 1: every 3rd); `steps` null means the pre-training budget j; `variants` empty: no tickets
-    # (Fig. 1 and 4(a) runs list init_imp, rand_imp, init_rand). `batch`: train all tickets of a run
-    # in one job as one vectorised program (same numbers); "auto": FFNN tickets when the training
-    # jobs have a GPU (resources.train.gpu > 0); on CPU separate jobs parallelise as well
-    "tickets": {"iterations": None, "every": 3, "steps": None, "variants": [], "batch": "auto"},
-    # fidelity_samples: per state, as the authors (SPEC.md section 6)
-    "evaluation": {"n_samples": 4096, "fidelity_samples": 2048},
-    "seeds": {"init": 0, "sampler": 1, "mask": 2, "ticket_init": 3},
-}
-
 
 #: top-level keys of a config: the runs, and the workflow's sections (see sparse_nqs.plan)
 TOP_LEVEL_KEYS = {"defaults", "runs", "references", "figures", "plotting", "resources"}
@@ -191,13 +165,13 @@ def _check_figures(config: dict, runs: dict) -> None:
                               f"(figures.{fig}.reference.runs)")
     fig4 = (config.get("figures") or {}).get("fig4") or {}
     weights_run, iteration = fig4.get("weights_run"), fig4.get("weights_iteration")
-    if weights_run and not (runs[weights_run]["model"]["name"] == "toric"
+    if weights_run and not (_is_toric(runs[weights_run])
                             and "imp_wr" in runs[weights_run]["pruning"]["methods"]):
         raise ConfigError(f"figures.fig4.weights_run: run {weights_run!r} must be a toric-code run with imp_wr in "
                           "pruning.methods (its IMP-WR weights are drawn)")
     # the filter analysis of every toric-code IMP-WR run of Fig. 4 picks this iteration's weights
     analysed = [n for n in fig4.get("runs", []) + ([weights_run] if weights_run else [])
-                if runs[n]["model"]["name"] == "toric" and "imp_wr" in runs[n]["pruning"]["methods"]]
+                if _is_toric(runs[n]) and "imp_wr" in runs[n]["pruning"]["methods"]]
     for name in analysed:
         if iteration is not None and iteration >= runs[name]["pruning"]["iterations"]:
             raise ConfigError(f"figures.fig4.weights_iteration: {iteration} is not an IMP-WR iteration of run "
@@ -221,15 +195,18 @@ def _check_reference_method(config: dict, runs: dict) -> None:
                               f"(N = {model.N}): {hint}") from None
 
 
+def _is_toric(settings: dict) -> bool:
+    return MODEL_CLASSES.get(settings["model"]["name"]) is ToricCode
+
+
 def resolve_run(config: dict, name: str) -> dict:
     """The full settings of run ``name``: DEFAULTS <- config defaults <- run overrides."""
     if name not in config["runs"]:
         raise ConfigError(f"no run named {name!r}; runs: {', '.join(config['runs'])}")
     settings = _merge(DEFAULTS, config.get("defaults") or {}, "defaults")
     settings = _merge(settings, config["runs"][name] or {}, f"runs.{name}")
-    if settings["model"]["name"] == "toric":
-        # the toric code has no field and always lives on the torus
-        settings["model"].update(kappa=None, boundary="periodic")
+    if settings["model"]["name"] in MODEL_CLASSES:  # else the schema check names the bad name
+        settings["model"].update(MODEL_CLASSES[settings["model"]["name"]].fixed_settings())
     kind = settings["network"].get("kind")
     if kind in NETWORK_DEFAULTS:
         # options under `defaults.network` apply to the kinds that have them (e.g. init_std to the

@@ -7,10 +7,9 @@
 """
 
 from .exact import EDTooLargeError, ExactGroundState, exact_ground_state
-from .models import KAPPA_C, ModelError, TFIM, ToricCode, make_model
+from .models import KAPPA_C, TFIM, ModelError, ToricCode, make_model
 from .observables import SpinObservables
-from .reference import (ReferenceMismatchError, ReferenceRequestError, check_record, compute_reference,
-                        resolve_method)
+from .reference import ReferenceMismatchError, ReferenceRequestError, check_record, compute_reference, resolve_method
 
 __all__ = ["EDTooLargeError", "ExactGroundState", "exact_ground_state", "KAPPA_C", "ModelError", "TFIM",
            "ToricCode", "make_model", "SpinObservables", "ReferenceMismatchError", "ReferenceRequestError",

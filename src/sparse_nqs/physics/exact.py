@@ -1,4 +1,4 @@
-"""Exact diagonalisation of the models (SPEC.md section 2).
+"""Exact diagonalisation of the models (docs/science.md, "References").
 
 The Hamiltonian is NetKet's sparse matrix; the lowest eigenpairs come from ARPACK's Lanczos
 (``scipy.sparse.linalg.eigsh``), or dense ``eigh`` for tiny spaces. Observables are computed on
@@ -19,15 +19,9 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
 
-from .observables import SpinObservables
 from ..errors import SparseNQSError
-
-#: Largest N that ``method="auto"`` sends to ED. Measured on the 2-core development machine
-#: (TFIM, 8 levels, all observables): N = 20 takes 30 s with 3.8 GB peak memory; N = 22 takes
-#: 230 s and 16 GB (NetKet's sparse-matrix construction dominates the memory).
-ED_AUTO_MAX_SPINS = 20
-#: Hard limit for an explicit ``method="ed"`` (N = 24 would need about 64 GB).
-ED_MAX_SPINS = 22
+from ..names import ED_MAX_SPINS
+from .observables import SpinObservables
 
 #: Two eigenvalues closer than this (relative to |E0|) count as degenerate.
 DEGENERACY_RTOL = 1e-8

@@ -1,4 +1,4 @@
-"""The two physical models of the paper (SPEC.md section 1), as NetKet operators.
+"""The two physical models of the paper (docs/science.md, "Systems"), as NetKet operators.
 
 Conventions
 -----------
@@ -17,19 +17,17 @@ Conventions
 
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import ClassVar
 
 import netket as nk
 import numpy as np
+
 from ..errors import SparseNQSError
-
-#: Critical field of the infinite 2D TFIM (SPEC.md 1.1).
-KAPPA_C = 3.04438
-
-MODELS = ("tfim", "toric")
-BOUNDARIES = ("open", "periodic")
+from ..names import BOUNDARIES, ED_AUTO_MAX_SPINS, KAPPA_C, MODELS
 
 
 class ModelError(SparseNQSError, ValueError):
@@ -68,15 +66,85 @@ def square_lattice_bonds(L: int, boundary: str = "open") -> list[tuple[int, int]
     return bonds
 
 
+class Model(abc.ABC):
+    """A spin-1/2 model of the pipeline: everything the rest of the code asks of a physical system.
+
+    Subclasses say what they are through these members instead of being recognised by name:
+    the Hilbert space and Hamiltonian, the terms of H that the fast local energies use, the spin
+    groups a Metropolis move may flip together, a bound on |E| (divergence check), and how the
+    reference energy is computed when nothing else is asked for.
+    """
+
+    name: ClassVar[str]
+    #: spin groups the sampler's second move flips together (empty: single-spin flips only)
+    move_groups: ClassVar[tuple] = ()
+    #: reference method for systems too large for ED ("dmrg" or "analytic")
+    large_system_reference: ClassVar[str]
+    #: whether the ground state is known in closed form (reference method "analytic")
+    has_closed_form: ClassVar[bool] = False
+    L: int
+    kappa: float | None
+    boundary: str
+
+    @property
+    @abc.abstractmethod
+    def N(self) -> int:
+        """Number of spins."""
+
+    @cached_property
+    def hilbert(self) -> nk.hilbert.Spin:
+        return nk.hilbert.Spin(s=0.5, N=self.N)
+
+    @property
+    @abc.abstractmethod
+    def hamiltonian(self) -> nk.operator.DiscreteOperator:
+        """H as a NetKet operator."""
+
+    @abc.abstractmethod
+    def flip_terms(self) -> tuple[tuple, float]:
+        """(groups, c): the off-diagonal part of H is c * sum_g X_g, X_g flipping the spins of group g."""
+
+    @abc.abstractmethod
+    def diagonal_terms(self) -> tuple[str, tuple]:
+        """("bonds", pairs) for -sum Z_i Z_j, or ("plaquettes", groups) for -sum prod_{i in p} Z_i."""
+
+    def energy_bound(self) -> float:
+        """sum |coefficients| of H >= ||H||; an energy estimate far beyond it means divergence."""
+        groups, c = self.flip_terms()
+        return float(len(self.diagonal_terms()[1]) + abs(c) * len(groups))
+
+    def default_proposal(self) -> str:
+        """The Metropolis proposal of ``sampling.proposal: auto``."""
+        return "local+star" if self.move_groups else "local"
+
+    def default_reference_method(self) -> str:
+        """ED where it is affordable, else the model's method for large systems."""
+        return "ed" if self.N <= ED_AUTO_MAX_SPINS else self.large_system_reference
+
+    @property
+    @abc.abstractmethod
+    def label(self) -> str:
+        """A file-name label of the system, distinct for distinct systems (e.g. ``toric_L3``)."""
+
+    @classmethod
+    def fixed_settings(cls) -> dict:
+        """Settings of ``model:`` that this model fixes whatever the config says (none by default)."""
+        return {}
+
+    def describe(self) -> dict:
+        return {"model": self.name, "L": self.L, "N": self.N, "kappa": self.kappa, "boundary": self.boundary}
+
+
 @dataclass(frozen=True)
-class TFIM:
+class TFIM(Model):
     """2D transverse-field Ising model H = -sum_<ij> Z_i Z_j - kappa sum_i X_i."""
 
     L: int
     kappa: float = KAPPA_C
     boundary: str = "open"
 
-    name = "tfim"
+    name: ClassVar[str] = "tfim"
+    large_system_reference: ClassVar[str] = "dmrg"
 
     def __post_init__(self):
         object.__setattr__(self, "L", _check_L(self.L))
@@ -99,10 +167,6 @@ class TFIM:
         return square_lattice_bonds(self.L, self.boundary)
 
     @cached_property
-    def hilbert(self) -> nk.hilbert.Spin:
-        return nk.hilbert.Spin(s=0.5, N=self.N)
-
-    @cached_property
     def graph(self) -> nk.graph.Graph:
         # Built from our own bond list (not nk.graph.Square) so that row-major numbering and the
         # L = 2 periodic double bonds are explicit; nk.graph.Graph keeps repeated edges.
@@ -113,9 +177,20 @@ class TFIM:
         # NetKet's Ising is H = -h sum X_i + J sum Z_i Z_j, so the ferromagnet is J = -1.
         return nk.operator.Ising(self.hilbert, self.graph, h=self.kappa, J=-1.0)
 
-    def describe(self) -> dict:
-        return {"model": self.name, "L": self.L, "N": self.N, "kappa": self.kappa,
-                "boundary": self.boundary}
+    @property
+    def label(self) -> str:
+        """``tfim_L4_k3.04438_open``: the field with ``%g`` where that gives its value exactly, with
+        every digit (``repr``) otherwise (0.5 -> k0.5, 0.50000049 -> k0.50000049)."""
+        text = f"{self.kappa:g}"
+        if float(text) != self.kappa:
+            text = repr(self.kappa)
+        return f"tfim_L{self.L}_k{text}_{self.boundary}"
+
+    def flip_terms(self) -> tuple[tuple, float]:
+        return tuple((i,) for i in range(self.N)), -self.kappa
+
+    def diagonal_terms(self) -> tuple[str, tuple]:
+        return "bonds", tuple(tuple(b) for b in self.bonds)
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,14 +234,16 @@ def _pauli_string(N: int, sites, letter: str) -> str:
 
 
 @dataclass(frozen=True)
-class ToricCode:
+class ToricCode(Model):
     """Kitaev's toric code H = -sum_v A_v - sum_p B_p on the L x L torus (N = 2 L^2 edge spins)."""
 
     L: int
 
-    name = "toric"
-    boundary = "periodic"
-    kappa = None
+    name: ClassVar[str] = "toric"
+    large_system_reference: ClassVar[str] = "analytic"
+    has_closed_form: ClassVar[bool] = True
+    boundary: ClassVar[str] = "periodic"
+    kappa: ClassVar[None] = None
 
     def __post_init__(self):
         object.__setattr__(self, "L", _check_L(self.L))
@@ -183,9 +260,10 @@ class ToricCode:
     def plaquettes(self) -> list[list[int]]:
         return toric_plaquettes(self.L)
 
-    @cached_property
-    def hilbert(self) -> nk.hilbert.Spin:
-        return nk.hilbert.Spin(s=0.5, N=self.N)
+    @property
+    def move_groups(self) -> tuple:
+        """Star flips: they keep every plaquette, so the sampler can move inside the ground sector."""
+        return tuple(tuple(s) for s in self.stars)
 
     def star_operator(self, v: int) -> nk.operator.PauliStrings:
         return nk.operator.PauliStrings(self.hilbert, [_pauli_string(self.N, self.stars[v], "X")], [1.0])
@@ -203,7 +281,7 @@ class ToricCode:
 
     @property
     def exact_ground_energy(self) -> float:
-        """-2 L^2: every star and plaquette at +1 (SPEC.md 1.2)."""
+        """-2 L^2: every star and plaquette at +1 (docs/science.md, "Systems")."""
         return -2.0 * self.L * self.L
 
     #: Ground-state degeneracy on the torus (two logical qubits).
@@ -214,21 +292,40 @@ class ToricCode:
         configs = np.asarray(configs)
         return np.prod(configs[..., np.asarray(self.plaquettes)], axis=-1)
 
-    def describe(self) -> dict:
-        return {"model": self.name, "L": self.L, "N": self.N, "kappa": None,
-                "boundary": self.boundary}
+    @property
+    def label(self) -> str:
+        return f"toric_L{self.L}"
+
+    @classmethod
+    def fixed_settings(cls) -> dict:
+        """No field, and always the torus."""
+        return {"kappa": None, "boundary": "periodic"}
+
+    def flip_terms(self) -> tuple[tuple, float]:
+        return tuple(tuple(s) for s in self.stars), -1.0
+
+    def diagonal_terms(self) -> tuple[str, tuple]:
+        return "plaquettes", tuple(tuple(p) for p in self.plaquettes)
 
 
-def make_model(model: str, L: int, kappa: float | None = None, boundary: str | None = None):
+#: the model class of each name of ``model.name``
+MODEL_CLASSES = {"tfim": TFIM, "toric": ToricCode}
+assert tuple(MODEL_CLASSES) == MODELS
+
+
+def model_class(name: str) -> type[Model]:
+    if name not in MODEL_CLASSES:
+        raise ModelError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    return MODEL_CLASSES[name]
+
+
+def make_model(model: str, L: int, kappa: float | None = None, boundary: str | None = None) -> Model:
     """Build a model from its name, checking every argument (ModelError names the bad one)."""
-    if model == "tfim":
+    cls = model_class(model)
+    if cls is TFIM:
         return TFIM(L, KAPPA_C if kappa is None else kappa, boundary or "open")
-    if model == "toric":
-        if kappa is not None:
-            raise ModelError("the toric code has no field kappa; leave it out")
-        if boundary not in (None, "periodic"):
-            raise ModelError(
-                f"the toric code lives on a torus; boundary must be 'periodic', got {boundary!r}"
-            )
-        return ToricCode(L)
-    raise ModelError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if kappa is not None:
+        raise ModelError("the toric code has no field kappa; leave it out")
+    if boundary not in (None, "periodic"):
+        raise ModelError(f"the toric code lives on a torus; boundary must be 'periodic', got {boundary!r}")
+    return ToricCode(L)

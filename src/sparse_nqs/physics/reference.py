@@ -25,15 +25,16 @@ import time
 
 import numpy as np
 
+from ..errors import SparseNQSError
+from ..io import package_versions
+from ..names import REFERENCE_METHODS
 from . import exact
 from .dmrg import DMRGSchedule, check_dmrg_request, tfim_dmrg
-from ..io import package_versions
 from .models import ToricCode
 from .observables import SpinObservables
-from ..errors import SparseNQSError
 
 SCHEMA = "sparse_nqs.reference/1"
-METHODS = ("auto", "ed", "dmrg", "analytic")
+METHODS = REFERENCE_METHODS
 
 
 class ReferenceRequestError(SparseNQSError, ValueError):
@@ -67,16 +68,13 @@ def resolve_method(model, method: str = "auto", dmrg_backend: str = "tenpy") -> 
     if method not in METHODS:
         raise ReferenceRequestError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if method == "auto":
-        if model.N <= exact.ED_AUTO_MAX_SPINS:
-            method = "ed"
-        else:
-            method = "analytic" if model.name == "toric" else "dmrg"
+        method = model.default_reference_method()
     if method == "ed" and model.N > exact.ED_MAX_SPINS:
         raise ReferenceRequestError(
             f"exact diagonalisation is limited to N <= {exact.ED_MAX_SPINS} spins "
             f"(N = {model.N}); use --method auto or dmrg"
         )
-    if method == "analytic" and model.name != "toric":
+    if method == "analytic" and not model.has_closed_form:
         raise ReferenceRequestError(
             f"no closed-form ground state for the {model.name}; use --method ed or dmrg"
         )

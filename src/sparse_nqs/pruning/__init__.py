@@ -7,8 +7,7 @@
 * :mod:`.progress` - progress bars and log lines of long phases.
 """
 
-from .experiment import (ExperimentError, Run, fidelity_table, pretrain, prune, ticket_list, train_ticket,
-                         train_tickets)
+from .experiment import ExperimentError, Run, fidelity_table, pretrain, prune, ticket_list, train_ticket, train_tickets
 from .schedule import PruningScheduleError, max_iterations, prune_count, remaining_weight_sequence
 
 __all__ = ["ExperimentError", "Run", "fidelity_table", "pretrain", "prune", "ticket_list", "train_ticket",

@@ -1,4 +1,5 @@
-"""The pruning experiment of one run (SPEC.md section 5): pre-training, IMP-WR / IMP-CT / IRP-WR, tickets.
+"""The pruning experiment of one run: pre-training, IMP-WR / IMP-CT / IRP-WR, tickets (docs/science.md,
+"Pruning and tickets").
 
 A *run* is one resolved entry of a config (:func:`sparse_nqs.config.resolve_run`). Its directory holds
 
@@ -28,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -36,22 +37,28 @@ import jax
 import numpy as np
 import pandas as pd
 
+from .. import paths
+from ..errors import SparseNQSError
+from ..io import derive_seed, remove_stale_temporaries, write_csv_atomic, write_json_atomic
+from ..names import TICKET_VARIANTS as _VARIANT_NAMES
+from ..networks import build_network, count_unmasked, weight_counts
+from ..physics.models import ToricCode, make_model
+from ..physics.reference import check_record
+from ..settings import RunSettings
+from ..vmc.evaluation import evaluate, with_reference
+from ..vmc.sampling import chain_arrays, make_vstate, restore_chains
+from ..vmc.training import LOG_COLUMNS, train, train_batch
 from . import schedule
 from .checkpoint import load_checkpoint, save_checkpoint
-from ..vmc.evaluation import evaluate, with_reference
-from ..io import derive_seed, remove_stale_temporaries, write_csv_atomic, write_json_atomic
-from ..physics.models import make_model
-from ..networks import build_network, count_unmasked, weight_counts
 from .progress import RoundProgress, step_progress
-from ..physics.reference import check_record
-from ..vmc.training import LOG_COLUMNS, SamplingSettings, chain_arrays, make_vstate, restore_chains, train, train_batch
-from ..errors import SparseNQSError
 
+#: what each ticket variant (names.TICKET_VARIANTS) is made of
 TICKET_VARIANTS = {
     "init_imp": "T(theta_init, m_imp)",
     "rand_imp": "T(theta_rand, m_imp)",
     "init_rand": "T(theta_init, m_rand)",
 }
+assert tuple(TICKET_VARIANTS) == _VARIANT_NAMES
 
 #: first columns of every history / ticket row (the evaluation columns follow)
 ROW_COLUMNS = ["run", "method", "variant", "iteration", "rounds", "n", "rho", "energy", "energy_error",
@@ -72,26 +79,27 @@ def phase_settings(settings: dict, phase: str, method: str | None = None, varian
     pre-training), and their fingerprint (without ``iterations``, see :func:`fingerprint`) is
     stored in every checkpoint so that a restart never resumes from files made with other settings.
     """
-    p, seeds, ev = settings["pruning"], settings["seeds"], settings["evaluation"]
-    base = {"model": settings["model"], "network": settings["network"], "sampling": settings["sampling"],
-            "optimizer": settings["optimizer"], "evaluation_samples": ev["n_samples"],
-            "seeds": {"init": seeds["init"], "sampler": seeds["sampler"]}, "pretrain_steps": p["pretrain_steps"]}
+    s = RunSettings.from_dict(settings)
+    p, seeds = s.pruning, s.seeds
+    base = {"model": asdict(s.model), "network": dict(s.network), "sampling": asdict(s.sampling),
+            "optimizer": asdict(s.optimizer), "evaluation_samples": s.evaluation.n_samples,
+            "seeds": {"init": seeds.init, "sampler": seeds.sampler}, "pretrain_steps": p.pretrain_steps}
     if phase == "pretrain":
         return base
     if phase in ("prune", "fidelity"):
-        out = {**base, "method": method, "p_r": p["p_r"], "iterations": p["iterations"],
-               "steps_per_iteration": p["steps_per_iteration"]}
+        out = {**base, "method": method, "p_r": p.p_r, "iterations": p.iterations,
+               "steps_per_iteration": p.steps_per_iteration}
         if method == "irp_wr":
-            out["mask_seed"] = seeds["mask"]
+            out["mask_seed"] = seeds.mask
         if phase == "fidelity":
-            out["fidelity_samples"] = ev["fidelity_samples"]
+            out["fidelity_samples"] = s.evaluation.fidelity_samples
         return out
     if phase == "ticket":
-        out = {**phase_settings(settings, "prune", "imp_wr"), "ticket_steps": settings["tickets"]["steps"]}
+        out = {**phase_settings(settings, "prune", "imp_wr"), "ticket_steps": s.tickets.steps}
         if variant in ("rand_imp", None):  # theta_rand
-            out["ticket_init_seed"] = seeds["ticket_init"]
+            out["ticket_init_seed"] = seeds.ticket_init
         if variant in ("init_rand", None):  # m_rand
-            out["mask_seed"] = seeds["mask"]
+            out["mask_seed"] = seeds.mask
         return out
     raise ValueError(f"unknown phase {phase!r}")
 
@@ -115,8 +123,8 @@ class Run:
         self.model = make_model(m["name"], m["L"], m["kappa"], m["boundary"])
         self.network = build_network(self.settings["network"])
         self.counts = weight_counts(self.network, self.model.N)
-        s = self.settings["sampling"]
-        self.sampling = SamplingSettings(s["n_samples"], s["n_chains"], s["n_discard_sweeps"], s["proposal"])
+        self.typed = RunSettings.from_dict(self.settings)
+        self.sampling = self.typed.sampling
         self.seeds = self.settings["seeds"]
         self.pruning = self.settings["pruning"]
 
@@ -277,19 +285,19 @@ def pretrain(run: Run, reference: dict | None) -> dict:
     """theta_init -> j steps of dense training -> theta_wr; returns the dense evaluation row."""
     run.check_reference(reference)
     key = run.fingerprint("pretrain")
-    done = _try_load(run.path("pretrain", "theta_wr.npz"), key)
+    done = _try_load(run.path(paths.THETA_WR), key)
     if done is not None:
         row = run.with_reference(done.metadata["row"], reference)
-        write_json_atomic(run.path("pretrain", "dense.json"), row)
+        write_json_atomic(run.path(paths.DENSE_ROW), row)
         return row
     start = time.perf_counter()
     seeds = run.seeds
     init_state = run.vstate(None, seeds["sampler"])
     theta_init = init_state.variables
-    save_checkpoint(run.path("pretrain", "theta_init.npz"), theta_init["params"], theta_init["masks"],
+    save_checkpoint(run.path(paths.THETA_INIT), theta_init["params"], theta_init["masks"],
                     run.metadata(step=0, seeds=seeds, phase="theta_init", fingerprint=key))
     j = int(run.pruning["pretrain_steps"])
-    training = _Resumable(init_state, run.path("pretrain", "partial.npz"),
+    training = _Resumable(init_state, run.path(paths.PRETRAIN_PARTIAL),
                           run.metadata(seeds=seeds, phase="pretrain", fingerprint=key))
     _train_to(run, [training], j)
     log = training.log
@@ -297,12 +305,12 @@ def pretrain(run: Run, reference: dict | None) -> dict:
     evaluation = run.evaluate(variables, reference, "dense")
     row = _row(run, evaluation, count_unmasked(variables["masks"]), -1, method="dense",
                wall_seconds=time.perf_counter() - start)
-    write_csv_atomic(run.path("pretrain", "log.csv"), log)
-    write_json_atomic(run.path("pretrain", "dense.json"), row)
-    save_checkpoint(run.path("pretrain", "theta_wr.npz"), variables["params"], variables["masks"],
+    write_csv_atomic(run.path(paths.PRETRAIN_LOG), log)
+    write_json_atomic(run.path(paths.DENSE_ROW), row)
+    save_checkpoint(run.path(paths.THETA_WR), variables["params"], variables["masks"],
                     run.metadata(step=j, seeds=seeds, phase="theta_wr", row=row, fingerprint=key),
                     extra={**chain_arrays(init_state), "log": _log_array(log)})
-    run.path("pretrain", "partial.npz").unlink(missing_ok=True)
+    run.path(paths.PRETRAIN_PARTIAL).unlink(missing_ok=True)
     return row
 
 
@@ -310,7 +318,7 @@ def pretrain(run: Run, reference: dict | None) -> dict:
 # pruning loops
 # --------------------------------------------------------------------------------------------
 def _round_path(run: Run, method: str, i: int) -> Path:
-    return run.path(method, f"iter_{i:03d}.npz")
+    return run.path(paths.round_checkpoint(method, i))
 
 
 def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
@@ -373,20 +381,20 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
                         extra={**chains, "log": _log_array(log)})
         rows.append(row)
         logs.append(log)
-        write_csv_atomic(run.path(method, "history.csv"), _table(rows))
+        write_csv_atomic(run.path(paths.history(method)), _table(rows))
         rounds.done(i, row)
 
     history = _table(rows)
-    write_csv_atomic(run.path(method, "history.csv"), history)
+    write_csv_atomic(run.path(paths.history(method)), history)
     all_logs = [_log_frame(wr.extra["log"]).assign(phase="pretrain", iteration=-1)]
     all_logs += [log.assign(phase=method, iteration=i) for i, log in enumerate(logs)]
-    write_csv_atomic(run.path(method, "log.csv"), pd.concat(all_logs, ignore_index=True))
+    write_csv_atomic(run.path(paths.log(method)), pd.concat(all_logs, ignore_index=True))
     return history
 
 
 def _pretrained(run: Run, purpose: str):
     """theta_wr of the run's settings, or ExperimentError naming the file and what to run."""
-    wr, why = _load_or_reason(run.path("pretrain", "theta_wr.npz"), run.fingerprint("pretrain"))
+    wr, why = _load_or_reason(run.path(paths.THETA_WR), run.fingerprint("pretrain"))
     if wr is None:
         raise ExperimentError(f"run {run.name}: {purpose} needs the pre-trained network, but {why}; "
                               f"run its pre-training (`sparse-nqs pretrain --config CONFIG --run {run.name}`, or "
@@ -407,7 +415,7 @@ def _finished_rounds(run: Run, method: str, purpose: str) -> list:
                 f"run {run.name}: {purpose} needs the finished {method} path, but {why}; rerun the pruning, "
                 f"which redoes that round and those after it (`sparse-nqs prune --config CONFIG --run {run.name} --method "
                 f"{method}` with the same config, or `snakemake --forcerun "
-                f"results/runs/{run.name}/{method}/history.csv`)")
+                f"results/{paths.in_run(run.name, paths.history(method))}`)")
         rounds.append(checkpoint)
     return rounds
 
@@ -424,7 +432,7 @@ def fidelity_table(run: Run, method: str) -> pd.DataFrame:
                           run.sampling, seed=derive_seed(run.seeds["sampler"], "fidelity", method))
     table.insert(0, "method", method)
     table.insert(0, "run", run.name)
-    write_csv_atomic(run.path(method, "fidelity.csv"), table)
+    write_csv_atomic(run.path(paths.fidelity(method)), table)
     return table
 
 
@@ -437,7 +445,7 @@ def toric_filter_tables(run: Run, weights_iteration: int | None = None, n_neuron
     """
     from ..analysis.toric import classify_neurons, coverage_table, neuron_weight_table
 
-    if run.model.name != "toric":
+    if not isinstance(run.model, ToricCode):
         raise ExperimentError(f"run {run.name}: odd-parity filters are a toric-code analysis")
     rounds = _finished_rounds(run, "imp_wr", "the filter analysis")
 
@@ -454,8 +462,8 @@ def toric_filter_tables(run: Run, weights_iteration: int | None = None, n_neuron
     order = neurons.assign(is_odd=neurons.kind != "odd").sort_values(["is_odd", "neuron"])
     weights = neuron_weight_table(kernel, mask, run.model, neurons=order.neuron.head(n_neurons).tolist())
     weights.insert(0, "iteration", weights_iteration)
-    write_csv_atomic(run.path("imp_wr", "filters.csv"), coverage)
-    write_csv_atomic(run.path("imp_wr", "weights.csv"), weights)
+    write_csv_atomic(run.path(paths.FILTERS), coverage)
+    write_csv_atomic(run.path(paths.WEIGHTS), weights)
     return coverage, weights
 
 
@@ -492,8 +500,8 @@ def _ticket_sources(run: Run, variant: str, iteration: int):
     if not 0 <= iteration < n_rounds:
         raise ExperimentError(f"run {run.name}: ticket iteration {iteration} is not on the IMP-WR path; "
                               f"its iterations are 0 .. {n_rounds - 1} (pruning.iterations = {n_rounds})")
-    init, why_init = _load_or_reason(run.path("pretrain", "theta_init.npz"), run.fingerprint("pretrain"))
-    wr, why_wr = _load_or_reason(run.path("pretrain", "theta_wr.npz"), run.fingerprint("pretrain"))
+    init, why_init = _load_or_reason(run.path(paths.THETA_INIT), run.fingerprint("pretrain"))
+    wr, why_wr = _load_or_reason(run.path(paths.THETA_WR), run.fingerprint("pretrain"))
     imp, why_imp = None, ""
     if wr is not None:
         imp, why_imp = _load_or_reason(_round_path(run, "imp_wr", iteration), run.fingerprint("prune", "imp_wr"),
@@ -508,7 +516,7 @@ def _ticket_sources(run: Run, variant: str, iteration: int):
 
 
 def ticket_variables(run: Run, variant: str, iteration: int) -> dict:
-    """Initial weights and fixed mask of a ticket (SPEC.md section 5)."""
+    """Initial weights and fixed mask of a ticket (docs/science.md, "Pruning and tickets")."""
     return _ticket_variables(run, variant, iteration)[0]
 
 
@@ -531,10 +539,9 @@ class _Ticket(_Resumable):
 
     def __init__(self, run: Run, variant: str, iteration: int, sources):
         self.variant, self.iteration = variant, iteration
-        self.stem = f"{variant}_iter_{iteration:03d}"
         variables, made_from = _ticket_variables(run, variant, iteration, sources)
         vstate = run.vstate(variables, derive_seed(run.seeds["sampler"], "ticket", variant, iteration))
-        super().__init__(vstate, run.path("tickets", f"{self.stem}.partial.npz"),
+        super().__init__(vstate, run.path(paths.ticket(variant, iteration, ".partial.npz")),
                          run.metadata(seeds=run.seeds, variant=variant, iteration=iteration,
                                       fingerprint=run.fingerprint("ticket", variant=variant),
                                       made_from=made_from))
@@ -545,9 +552,9 @@ class _Ticket(_Resumable):
         evaluation = run.evaluate(variables, reference, "ticket", self.variant, self.iteration)
         row = _row(run, evaluation, count_unmasked(variables["masks"]), self.iteration, variant=self.variant,
                    wall_seconds=wall_seconds)
-        write_csv_atomic(run.path("tickets", f"{self.stem}_log.csv"), self.log)
-        write_json_atomic(run.path("tickets", f"{self.stem}.json"), row)
-        save_checkpoint(run.path("tickets", f"{self.stem}.npz"), variables["params"], variables["masks"],
+        write_csv_atomic(run.path(paths.ticket(self.variant, self.iteration, "_log.csv")), self.log)
+        write_json_atomic(run.path(paths.ticket(self.variant, self.iteration, ".json")), row)
+        save_checkpoint(run.path(paths.ticket(self.variant, self.iteration, ".npz")), variables["params"], variables["masks"],
                         {**self.meta, "step": steps, "row": row},
                         extra={**chain_arrays(self.vstate), "log": _log_array(self.log)})
         self.partial.unlink(missing_ok=True)
@@ -562,12 +569,11 @@ def _ticket_steps(run: Run) -> int:
 def _finished_ticket(run: Run, variant: str, iteration: int, reference: dict | None, made_from: dict) -> dict | None:
     """The row of a finished ticket made from ``made_from`` (the current theta_init and IMP-WR mask),
     with its error columns against ``reference`` (its JSON rewritten), or None when it must be trained."""
-    stem = f"{variant}_iter_{iteration:03d}"
-    done = _try_load(run.path("tickets", f"{stem}.npz"), run.fingerprint("ticket", variant=variant), made_from)
+    done = _try_load(run.path(paths.ticket(variant, iteration, ".npz")), run.fingerprint("ticket", variant=variant), made_from)
     if done is None:
         return None
     row = run.with_reference(done.metadata["row"], reference)
-    write_json_atomic(run.path("tickets", f"{stem}.json"), row)
+    write_json_atomic(run.path(paths.ticket(variant, iteration, ".json")), row)
     return row
 
 

@@ -1,4 +1,5 @@
-"""Pruning primitives (SPEC.md section 5): the count rule, magnitude and random pruning, random masks.
+"""Pruning primitives: the count rule, magnitude and random pruning, random masks (docs/science.md,
+"Pruning and tickets").
 
 Masks and weights are handled as flat dictionaries {path: array} (paths like ``"block0_conv1/kernel"``,
 see :func:`flatten`). The prunable pool is every mask entry outside ``PRUNING_EXCLUDED`` (the ResCNN
@@ -13,11 +14,13 @@ import jax.numpy as jnp
 import numpy as np
 from flax.traverse_util import flatten_dict, unflatten_dict
 
-from ..networks import is_prunable
 from ..errors import SparseNQSError
+from ..names import PRUNING_METHODS
+from ..networks import is_prunable
 
-#: pruning methods: name -> (selection, rewind to theta_wr after pruning)
+#: what each pruning method (names.PRUNING_METHODS) does: (selection, rewind to theta_wr after pruning)
 METHODS = {"imp_wr": ("magnitude", True), "imp_ct": ("magnitude", False), "irp_wr": ("random", True)}
+assert tuple(METHODS) == PRUNING_METHODS
 
 
 class PruningScheduleError(SparseNQSError, ValueError):

@@ -1,4 +1,4 @@
-"""Evaluation of a frozen network (SPEC.md section 6): fresh samples, parameters never updated.
+"""Evaluation of a frozen network (docs/science.md, "Evaluation"): fresh samples, parameters never updated.
 
 Columns of an evaluation row:
 energy, energy_error, variance, variance_per_spin (sigma^2/N), v_score (N Var(E)/E^2),
@@ -13,10 +13,8 @@ from __future__ import annotations
 import netket as nk
 import numpy as np
 
-from .training import SamplingSettings, make_vstate
-
-#: Largest N evaluated by full summation when ``exact="auto"``.
-EXACT_AUTO_MAX_SPINS = 16
+from ..names import EXACT_EVALUATION_MAX_SPINS
+from .sampling import SamplingSettings, make_vstate
 
 _EXACT_COLUMNS = ("energy", "variance", "variance_per_spin", "eps_rel", "delta_e_per_spin", "mx", "mz", "abs_mz")
 
@@ -109,7 +107,7 @@ def evaluate(model, network, variables, reference: dict | None = None, n_samples
     row["reference_energy"] = reference["energy"] if reference else float("nan")
     row["reference_source"] = _reference_source(reference)
     if exact == "auto":
-        exact = model.N <= EXACT_AUTO_MAX_SPINS
+        exact = model.N <= EXACT_EVALUATION_MAX_SPINS
     exact_row = exact_expectations(model, network, variables, reference) if exact else {}
     for name in _EXACT_COLUMNS:
         row[f"exact_{name}"] = exact_row.get(name, float("nan"))

@@ -32,7 +32,6 @@ import numpy as np
 
 from ..networks import CNN, FFNN, MASKS, conv2d, lattice_image
 
-
 #: the variables collection that carries a :func:`flip_columns` table into the sampler
 FLIP_COLUMNS = "flip_columns"
 #: the sparse updates are used while the table is at most this fraction of the H hidden units wide
@@ -139,13 +138,26 @@ def _extended(s, dtype) -> jax.Array:
     return jnp.concatenate([s, jnp.zeros(s.shape[:-1] + (1,), dtype)], axis=-1)
 
 
-def _flip_change(s_ext, W_ext, sites):
-    """theta' - theta = -2 sum_k s_{site_k} W_{site_k} for a batch: s_ext (B, N+1), sites (B, g)."""
-    spins = jnp.take_along_axis(s_ext, sites, axis=-1)  # (B, g)
-    change = spins[:, 0, None] * W_ext[sites[:, 0]]
-    for k in range(1, sites.shape[1]):  # a group has a few sites: a sum, not a contraction
-        change = change + spins[:, k, None] * W_ext[sites[:, k]]
+def _move_change(spins, weights_of_site):
+    """theta' - theta = -2 sum_k s_k W_k over the g sites of a move: ``spins`` (B, g), and
+    ``weights_of_site(k)`` the (B, H or K) weights of site k. A move has a few sites: a sum, not a
+    contraction."""
+    change = spins[:, 0, None] * weights_of_site(0)
+    for k in range(1, spins.shape[1]):
+        change = change + spins[:, k, None] * weights_of_site(k)
     return -2.0 * change
+
+
+def _flip_change(s_ext, W_ext, sites):
+    """:func:`_move_change` for a batch: s_ext (B, N+1), sites (B, g)."""
+    spins = jnp.take_along_axis(s_ext, sites, axis=-1)  # (B, g)
+    return _move_change(spins, lambda k: W_ext[sites[:, k]])
+
+
+def _with_zero_column(theta, W_ext):
+    """theta and W with the always-zero hidden unit H appended, which a padded column table points at."""
+    return (jnp.concatenate([theta, jnp.zeros((theta.shape[0], 1), theta.dtype)], axis=-1),
+            jnp.concatenate([W_ext, jnp.zeros((W_ext.shape[0], 1), W_ext.dtype)], axis=-1))
 
 
 def sample_chain(sampler, machine, parameters, state, chain_length: int):
@@ -186,8 +198,7 @@ def sample_chain(sampler, machine, parameters, state, chain_length: int):
     if table is not None:
         # theta gets the always-zero column H that the table's padding points at; W_cols[m, k, c] is
         # the weight of site k of move m to hidden unit table[m, c] (zero for padding sites/columns)
-        theta = jnp.concatenate([theta, jnp.zeros((theta.shape[0], 1), theta.dtype)], axis=-1)
-        W_pad = jnp.concatenate([W_ext, jnp.zeros((W_ext.shape[0], 1), W_ext.dtype)], axis=-1)
+        theta, W_pad = _with_zero_column(theta, W_ext)
         W_cols = W_pad[sites_of_move[:, :, None], table[:, None, :]]  # (moves, g, K)
 
     def propose_sparse(carry, draws):
@@ -197,10 +208,7 @@ def sample_chain(sampler, machine, parameters, state, chain_length: int):
         # padding sites index N: clipped to a real spin, multiplied by a zero weight
         spins = jnp.take_along_axis(sigma, sites_of_move[move], axis=-1, mode="clip").astype(theta.dtype)
         weights = W_cols[move]  # (chains, g, K)
-        change = spins[:, 0, None] * weights[:, 0]
-        for k in range(1, weights.shape[1]):
-            change = change + spins[:, k, None] * weights[:, k]
-        change = -2.0 * change
+        change = _move_change(spins, lambda k: weights[:, k])
         old = jnp.take_along_axis(theta, columns, axis=-1)
         log_ratio = power * jnp.sum(form.activation(old + change) - form.activation(old), axis=-1)
         accept = log_u < log_ratio
@@ -236,11 +244,8 @@ class FlipHamiltonian:
 
     @classmethod
     def of(cls, model) -> "FlipHamiltonian":
-        if model.name == "tfim":
-            return cls(tuple((i,) for i in range(model.N)), -float(model.kappa),
-                       ("bonds", tuple(tuple(b) for b in model.bonds)))
-        return cls(tuple(tuple(s) for s in model.stars), -1.0,
-                   ("plaquettes", tuple(tuple(p) for p in model.plaquettes)))
+        groups, coefficient = model.flip_terms()
+        return cls(groups, float(coefficient), model.diagonal_terms())
 
     def diagonal_energy(self, s) -> jax.Array:
         kind, terms = self.diagonal
@@ -274,8 +279,7 @@ class FlipHamiltonian:
                         - jnp.sum(form.activation(theta_c), axis=-1)[:, None])
         else:
             # only the K hidden units a group reaches change: gather those, append the zero column H
-            theta = jnp.concatenate([theta, jnp.zeros((theta.shape[0], 1), theta.dtype)], axis=-1)
-            W_pad = jnp.concatenate([W_ext, jnp.zeros((W_ext.shape[0], 1), W_ext.dtype)], axis=-1)
+            theta, W_pad = _with_zero_column(theta, W_ext)
             rows = [W_pad[table[:, k, None], columns][None] for k in range(table.shape[1])]  # g x (1, G, K)
 
             def log_ratio(chunk):

@@ -9,12 +9,12 @@ Both run two-site DMRG along the row-major MPS path with the schedule of
 
 from __future__ import annotations
 
+from ...errors import SparseNQSError
+from ...names import DMRG_BACKENDS
+from ..models import TFIM
 from .itensors_backend import JuliaUnavailableError, require_julia
 from .result import DMRGResult
 from .schedule import PAPER_MAXDIMS, DMRGSchedule, DMRGSettingsError
-from ...errors import SparseNQSError
-
-DMRG_BACKENDS = ("tenpy", "itensors")
 
 
 class DMRGUnsupportedError(SparseNQSError, ValueError):
@@ -27,7 +27,7 @@ def check_dmrg_request(model, backend: str) -> None:
         raise DMRGUnsupportedError(
             f"unknown DMRG backend {backend!r}; choose one of {', '.join(DMRG_BACKENDS)}"
         )
-    if model.name != "tfim":
+    if not isinstance(model, TFIM):
         raise DMRGUnsupportedError(
             f"DMRG is implemented for the TFIM only; the {model.name} reference is exact "
             "(use method 'ed' or 'analytic')"

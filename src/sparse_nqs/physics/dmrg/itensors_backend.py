@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ...errors import SparseNQSError
 from ..observables import SpinObservables
 from .result import DMRGResult
 from .schedule import DMRGSchedule
-from ...errors import SparseNQSError
 
 JULIA_SOURCE = Path(__file__).resolve().parent / "julia" / "TFIMDMRG.jl"
 

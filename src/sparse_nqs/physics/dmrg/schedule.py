@@ -1,9 +1,11 @@
-"""DMRG settings shared by both backends, with the authors' values as defaults (SPEC.md section 2)."""
+"""DMRG settings shared by both backends, with the authors' values as defaults (docs/science.md,
+"References")."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+
 from ...errors import SparseNQSError
 
 #: The authors' ITensor schedule: one maximum bond dimension per sweep, 12 sweeps.

@@ -5,10 +5,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sparse_nqs.analysis import (apply_reference, choose_reference, exact_fidelity, fidelity, fidelity_minimum,
-                                 fidelity_path, scaling_regions)
-from sparse_nqs.physics.models import TFIM
+from sparse_nqs.analysis import (
+    apply_reference,
+    choose_reference,
+    exact_fidelity,
+    fidelity,
+    fidelity_minimum,
+    fidelity_path,
+    scaling_regions,
+)
 from sparse_nqs.networks import build_network
+from sparse_nqs.physics.models import TFIM
 
 
 @pytest.fixture(scope="module")

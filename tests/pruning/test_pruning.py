@@ -1,4 +1,5 @@
-"""Pruning primitives, the IMP-WR / IMP-CT / IRP-WR loops, isolated tickets and resuming (SPEC.md section 5).
+"""Pruning primitives, the IMP-WR / IMP-CT / IRP-WR loops, isolated tickets and resuming
+(docs/science.md, "Pruning and tickets").
 
 The loop tests use a 3x3 TFIM FFNN (alpha 1, 81 weights) with short training: they check the
 bookkeeping exactly (masks, rewinding, counts, seeds) and the physics with exact enumeration
@@ -19,14 +20,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sparse_nqs.config.check import _merge
+from sparse_nqs.networks import build_network
+from sparse_nqs.physics.models import TFIM
+from sparse_nqs.physics.reference import ReferenceMismatchError, compute_reference
 from sparse_nqs.pruning import schedule as pruning
 from sparse_nqs.pruning.checkpoint import load_checkpoint, save_checkpoint
-from sparse_nqs.config.check import DEFAULTS, _merge
-from sparse_nqs.pruning.experiment import (TICKET_VARIANTS, ExperimentError, Run, fidelity_table, fingerprint, pretrain,
-                                   prune, ticket_iterations, ticket_variables, train_ticket, train_tickets)
-from sparse_nqs.physics.models import TFIM
-from sparse_nqs.networks import build_network
-from sparse_nqs.physics.reference import ReferenceMismatchError, compute_reference
+from sparse_nqs.pruning.experiment import (
+    TICKET_VARIANTS,
+    ExperimentError,
+    Run,
+    fidelity_table,
+    fingerprint,
+    pretrain,
+    prune,
+    ticket_iterations,
+    ticket_variables,
+    train_ticket,
+    train_tickets,
+)
+from sparse_nqs.settings import DEFAULTS
 
 TINY = {
     "model": {"L": 3},

@@ -1,14 +1,11 @@
-"""Toric-code interpretability (SPEC.md 8): neuron classification, coverage, the Fig. 4(d) table and
+"""Toric-code interpretability (docs/science.md, "Analysis"): neuron classification, coverage, the Fig. 4(d) table and
 the odd-parity construction of Fig. 7 checked against exact enumeration and its closed form."""
 
 import itertools
 
-import jax
 import numpy as np
 import pytest
 
-from sparse_nqs.physics.models import ToricCode
-from sparse_nqs.networks import count_unmasked
 from sparse_nqs.analysis.toric import (
     ODD_PARITY_SIGNS,
     classify_neurons,
@@ -22,8 +19,8 @@ from sparse_nqs.analysis.toric import (
     odd_parity_scan,
     plaquette_amplitude_ratio,
 )
-
-jax.config.update("jax_enable_x64", True)
+from sparse_nqs.networks import count_unmasked
+from sparse_nqs.physics.models import ToricCode
 
 W_GRID = [0.0, 0.25, 0.5, 1.0, 2.0, 4.0]
 

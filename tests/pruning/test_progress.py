@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sparse_nqs.networks import build_network
+from sparse_nqs.physics.models import TFIM
 from sparse_nqs.pruning import progress
 from sparse_nqs.vmc import training as vmc
-from sparse_nqs.physics.models import TFIM
-from sparse_nqs.networks import build_network
-from sparse_nqs.vmc.training import SamplingSettings, make_vstate
+from sparse_nqs.vmc.sampling import SamplingSettings, make_vstate
 
 
 class Clock:
@@ -140,9 +140,10 @@ def test_a_progress_callback_does_not_change_training():
 def test_pretraining_rounds_and_tickets_report_in_the_log(tmp_path, monkeypatch, capsys):
     """The experiment's phases call the hooks: a line per round, step lines in long phases (here
     LOG_EVERY = 10 steps stands for the real 500)."""
-    from sparse_nqs.config.check import DEFAULTS, _merge
-    from sparse_nqs.pruning.experiment import Run, pretrain, prune, train_tickets
+    from sparse_nqs.config.check import _merge
     from sparse_nqs.physics.reference import compute_reference
+    from sparse_nqs.pruning.experiment import Run, pretrain, prune, train_tickets
+    from sparse_nqs.settings import DEFAULTS
 
     monkeypatch.setattr(progress, "LOG_EVERY", 10)
     settings = _merge(DEFAULTS, {

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.workflow  # minutes each: pytest -m 'not workflow' skips them
+
+REPO = Path(__file__).resolve().parents[2]
 SMOKE = REPO / "workflow" / "presets" / "smoke.yaml"
 
 
@@ -222,7 +224,7 @@ def test_archive_packs_the_workflow(smoke_build, tmp_path):
 
     names = tarfile.open(archive).getnames()
     for expected in ("Snakefile", "workflow/presets/paper.yaml", "scripts/prune.py", "requirements.lock",
-                     "src/sparse_nqs/experiment.py"):
+                     "src/sparse_nqs/pruning/experiment.py", "src/sparse_nqs/config/schema.yaml"):
         assert expected in names
     assert not any(name.startswith("results/") for name in names)  # git-ignored outputs stay out
 
@@ -231,7 +233,7 @@ def _local_slurm_or_skip():
     """Start a one-node Slurm on localhost (Debian slurm-wlm + munge, installed by the script)."""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         pytest.skip("the local Slurm test needs root and apt-get to install slurm-wlm and munge")
-    script = REPO / "tests" / "slurm" / "start_local_slurm.sh"
+    script = Path(__file__).resolve().parent / "slurm" / "start_local_slurm.sh"
     result = subprocess.run([str(script), "2"], capture_output=True, text=True, timeout=900)
     if result.returncode != 0:
         pytest.skip(f"could not start a local Slurm: {result.stderr[-500:]}")

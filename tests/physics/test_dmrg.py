@@ -1,4 +1,4 @@
-"""DMRG backends against exact diagonalisation (SPEC.md section 2)."""
+"""DMRG backends against exact diagonalisation (docs/science.md, "References")."""
 
 import json
 from pathlib import Path
@@ -13,9 +13,9 @@ from sparse_nqs.physics.dmrg import (
     DMRGSettingsError,
     DMRGUnsupportedError,
     JuliaUnavailableError,
+    itensors_backend,
     tfim_dmrg,
 )
-from sparse_nqs.physics.dmrg import itensors_backend
 from sparse_nqs.physics.exact import exact_ground_state
 from sparse_nqs.physics.models import TFIM, ToricCode
 

@@ -1,4 +1,4 @@
-"""Exact diagonalisation against the numbers of SPEC.md section 2 and closed forms."""
+"""Exact diagonalisation against published ground-state energies and closed forms."""
 
 import netket as nk
 import numpy as np
@@ -15,7 +15,7 @@ def tfim4():
 
 
 def test_tfim_3x3_energy():
-    # SPEC.md quotes six decimals
+    # the literature quotes six decimals
     assert exact_ground_state(TFIM(3)).energy == pytest.approx(-28.455560, abs=5e-7)
 
 
@@ -29,7 +29,7 @@ def test_tfim_4x4_energy_and_magnetisation(tfim4):
 def test_tfim_ground_state_vector(tfim4):
     psi = tfim4.vector
     assert np.linalg.norm(psi) == pytest.approx(1.0, abs=1e-12)
-    # Perron-Frobenius: the TFIM ground state is positive in the Z basis (SPEC.md 1.1)
+    # Perron-Frobenius: the TFIM ground state is positive in the Z basis (docs/science.md, "Systems")
     assert np.all(psi > -1e-12)
     obs = tfim4.observables
     # Z2 symmetry: <Z_i> = 0; <Z_i Z_i> = 1; sum of C_zz / N^2 equals <M_z^2> >= <|M_z|>^2

@@ -1,4 +1,4 @@
-"""Lattices and Hamiltonians of SPEC.md section 1, checked against independent constructions."""
+"""Lattices and Hamiltonians of docs/science.md, "Systems", checked against independent constructions."""
 
 import itertools
 from functools import reduce
@@ -99,7 +99,7 @@ def test_toric_stars_and_plaquettes_commute_as_operators(L):
     plaqs = [model.plaquette_operator(p).to_sparse() for p in range(L * L)]
     for A, B in itertools.product(stars, plaqs):
         assert abs(A @ B - B @ A).max() == 0
-    # and they are the operators of SPEC.md 1.2
+    # and they are the operators of docs/science.md, "Systems"
     if L == 2:
         N = model.N
         for v, star in enumerate(model.stars):

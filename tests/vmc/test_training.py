@@ -11,13 +11,14 @@ import pytest
 from flax.traverse_util import flatten_dict, unflatten_dict
 from scipy import stats
 
-from sparse_nqs.vmc import training as vmc
-from sparse_nqs.pruning.checkpoint import load_checkpoint, save_checkpoint
-from sparse_nqs.vmc.evaluation import evaluate
-from sparse_nqs.physics.models import TFIM, ToricCode
 from sparse_nqs.networks import build_network
+from sparse_nqs.physics.models import TFIM, ToricCode
 from sparse_nqs.physics.reference import compute_reference
-from sparse_nqs.vmc.training import FlipMoveRule, SamplingSettings, TrainingDivergedError, make_vstate, set_masks, train
+from sparse_nqs.pruning.checkpoint import load_checkpoint, save_checkpoint
+from sparse_nqs.vmc import training as vmc
+from sparse_nqs.vmc.evaluation import evaluate
+from sparse_nqs.vmc.sampling import FlipMoveRule, SamplingSettings, make_vstate, set_masks
+from sparse_nqs.vmc.training import TrainingDivergedError, train
 
 
 def exact_distribution(vstate, model):
@@ -262,7 +263,7 @@ def test_several_steps_per_dispatch_give_the_same_training(monkeypatch):
 
 def test_exploding_energy_stops_training(monkeypatch):
     model = TFIM(2)
-    monkeypatch.setattr(vmc, "energy_bound", lambda model: 1.0)  # any real energy now "explodes"
+    monkeypatch.setattr(TFIM, "energy_bound", lambda model: 1.0)  # any real energy now "explodes"
     vstate = make_vstate(model, build_network({"kind": "ffnn", "alpha": 1}), SamplingSettings(n_samples=64), 0, 1)
     with pytest.raises(TrainingDivergedError, match="exploded"):
         train(vstate, model, 5, 8e-3, 1e-4)

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sparse_nqs.plan import FIGURE_DEFAULTS, PLOTTING_DEFAULTS
-from sparse_nqs.plotting import STYLE, FIGURES, PanelWarning, caption, draw_figure, save_figure
+from sparse_nqs.figures import FIGURES, STYLE, PanelWarning, caption, draw_figure, save_figure
 from sparse_nqs.results import FigureTables
+from sparse_nqs.settings import FIGURE_DEFAULTS, PLOTTING_DEFAULTS
 
 KAPPA_C = 3.04438
-E_REF_PER_SPIN = -3.211395  # 10x10 TFIM at kappa_c (SPEC.md 2)
+E_REF_PER_SPIN = -3.211395  # 10x10 TFIM at kappa_c: the paper's Fig. 1 reference
 DPI = 60  # small PNGs keep the tests fast
 
 
@@ -119,8 +119,8 @@ def dense_from(histories):
 
 def weights_table():
     """A realistic Fig. 4(d) table from the project's own toric-code helpers."""
-    from sparse_nqs.physics.models import ToricCode
     from sparse_nqs.analysis.toric import neuron_weight_table, odd_parity_network
+    from sparse_nqs.physics.models import ToricCode
 
     model = ToricCode(3)
     _, variables = odd_parity_network(model, 1.0)
@@ -281,7 +281,7 @@ def _saved(figure, tmp_path, name):
 # --------------------------------------------------------------------------------------------
 # tests
 # --------------------------------------------------------------------------------------------
-@pytest.mark.filterwarnings("error::sparse_nqs.plotting.PanelWarning")
+@pytest.mark.filterwarnings("error::sparse_nqs.results.TablesWarning")
 @pytest.mark.parametrize("fig", FIGURES)
 def test_figure_from_synthetic_tables(fig, tmp_path):
     tables, spec = synthetic(fig, iterations=12)
@@ -293,7 +293,7 @@ def test_figure_from_synthetic_tables(fig, tmp_path):
     _saved(figure, tmp_path, fig)
 
 
-@pytest.mark.filterwarnings("error::sparse_nqs.plotting.PanelWarning")
+@pytest.mark.filterwarnings("error::sparse_nqs.results.TablesWarning")
 def test_fig1_details():
     tables, spec = synthetic("fig1")
     figure = draw_figure("fig1", tables, spec, PLOTTING_DEFAULTS)
@@ -328,7 +328,7 @@ def test_style_is_shared_and_complete():
     assert len(set(colors)) == 6
 
 
-@pytest.mark.filterwarnings("error::sparse_nqs.plotting.PanelWarning")
+@pytest.mark.filterwarnings("error::sparse_nqs.results.TablesWarning")
 def test_fig5_uses_the_same_colours_as_fig1():
     tables, spec = synthetic("fig5", iterations=6)
     figure = draw_figure("fig5", tables, spec, PLOTTING_DEFAULTS)
@@ -338,7 +338,7 @@ def test_fig5_uses_the_same_colours_as_fig1():
     assert figure.axes[-1].get_lines()  # training curves
 
 
-@pytest.mark.filterwarnings("error::sparse_nqs.plotting.PanelWarning")
+@pytest.mark.filterwarnings("error::sparse_nqs.results.TablesWarning")
 def test_fig2_shades_regions_and_notes_empty_phases():
     tables, spec = synthetic("fig2")
     figure = draw_figure("fig2", tables, spec, PLOTTING_DEFAULTS)
@@ -352,7 +352,7 @@ def test_fig2_shades_regions_and_notes_empty_phases():
     assert "kappa < \\kappa_c" in _texts(figure.axes[1]) and "kappa > \\kappa_c" in _texts(figure.axes[2])
 
 
-@pytest.mark.filterwarnings("error::sparse_nqs.plotting.PanelWarning")
+@pytest.mark.filterwarnings("error::sparse_nqs.results.TablesWarning")
 def test_fig2_with_three_iterations_skips_the_region_fit(tmp_path):
     tables, spec = synthetic("fig2", iterations=3)
     figure = draw_figure("fig2", tables, spec, PLOTTING_DEFAULTS)
@@ -361,7 +361,7 @@ def test_fig2_with_three_iterations_skips_the_region_fit(tmp_path):
     _saved(figure, tmp_path, "fig2_short")
 
 
-@pytest.mark.filterwarnings("error::sparse_nqs.plotting.PanelWarning")
+@pytest.mark.filterwarnings("error::sparse_nqs.results.TablesWarning")
 def test_fig3_marks_rho_c():
     tables, spec = synthetic("fig3", iterations=40)
     figure = draw_figure("fig3", tables, spec, PLOTTING_DEFAULTS)
@@ -370,7 +370,7 @@ def test_fig3_marks_rho_c():
     assert "absolute error per spin" in figure.axes[0].get_title(loc="left")
 
 
-@pytest.mark.filterwarnings("error::sparse_nqs.plotting.PanelWarning")
+@pytest.mark.filterwarnings("error::sparse_nqs.results.TablesWarning")
 def test_fig4_without_weights_table_says_so(tmp_path):
     tables, spec = synthetic("fig4", iterations=12)
     tables.weights = pd.DataFrame()

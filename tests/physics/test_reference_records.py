@@ -8,8 +8,8 @@ import yaml
 
 from sparse_nqs.cli import main
 from sparse_nqs.physics.models import TFIM, ToricCode
-from sparse_nqs.plan import system_id
 from sparse_nqs.physics.reference import ReferenceMismatchError, check_record, compute_reference
+from sparse_nqs.plan import system_id
 
 
 def test_system_labels_keep_todays_names_and_never_collide():
