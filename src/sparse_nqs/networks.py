@@ -144,8 +144,8 @@ conv2d.defvjp(_conv2d_forward, _conv2d_backward)
 class FFNN(nn.Module):
     """log psi(s) = sum_h ReLU(sum_i W_ih s_i), width alpha * N, no bias."""
 
-    alpha: float = 1.0
-    init_std: float = 0.1
+    alpha: float  # defaults of every option: sparse_nqs.settings (FFNNSettings, CNNSettings, ...)
+    init_std: float
     param_dtype: Any = jnp.float64
 
     @nn.compact
@@ -184,9 +184,9 @@ LOG_DERIVATIVES = {}
 class CNN(nn.Module):
     """One layer of n_f 3x3 kernels on the L x L image, GELU (tanh), summed over everything."""
 
-    n_filters: int = 4
-    padding: str = "valid"
-    init_scheme: str = "lecun"
+    n_filters: int
+    padding: str
+    init_scheme: str
     param_dtype: Any = jnp.float64
 
     @nn.compact
@@ -227,10 +227,10 @@ class MaskedLayerNorm(nn.Module):
 class ResCNN(nn.Module):
     """Embedding conv 1 -> n_f, n_b pre-activation residual blocks, final LayerNorm, sum."""
 
-    n_filters: int = 16
-    n_blocks: int = 4
-    padding: str = "same"
-    init_scheme: str = "lecun"
+    n_filters: int
+    n_blocks: int
+    padding: str
+    init_scheme: str
     param_dtype: Any = jnp.float64
 
     @nn.compact
