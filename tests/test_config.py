@@ -315,3 +315,11 @@ def test_every_setting_has_a_default_and_a_meaning():
             if is_dataclass(settings.default_of(f)) or f.name == "network":
                 continue
             assert f.metadata.get("help"), f"{cls.__name__}.{f.name} has no help"
+
+
+def test_the_paper_preset_initialises_ffnns_as_the_code_that_made_the_papers_data():
+    """The paper's text says std 0.1, its data were made with 0.01 (docs/science.md, last section)."""
+    plan = Plan.from_config(preset_configs()["workflow/presets/paper.yaml"])
+    ffnns = {name: s["network"] for name, s in plan.runs.items() if s["network"]["kind"] == "ffnn"}
+    assert len(ffnns) >= 20 and {net["init_std"] for net in ffnns.values()} == {0.01}
+    assert DEFAULTS["network"] == {"kind": "ffnn"} and NETWORK_DEFAULTS["ffnn"]["init_std"] == 0.1  # still an option

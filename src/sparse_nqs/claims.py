@@ -25,7 +25,17 @@ import pandas as pd
 
 from .analysis import DIP_CONTRAST, DIP_SIGMAS, fidelity_dip, fidelity_drop_onset, scaling_regions
 from .names import KAPPA_C, KAPPA_C_RTOL, TICKET_VARIANTS, TORIC_RHO_C
-from .results import FigureTables, has_exact, is_finite, is_toric, network_label, numeric, phase_of
+from .results import (
+    VARIATIONAL_SIGMAS,
+    FigureTables,
+    below_reference,
+    has_exact,
+    is_finite,
+    is_toric,
+    network_label,
+    numeric,
+    phase_of,
+)
 
 CLAIM_COLUMNS = ["claim", "figure", "measured", "expected", "status"]
 PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "not applicable"
@@ -517,6 +527,36 @@ def construction_converges(tables: FigureTables, spec: dict, figure: str = "fig7
 
 
 #: (claim function, figure whose tables decide it), in report order
+def variational_principle(tables: FigureTables, spec: dict, figure: str = "fig1") -> list[dict]:
+    """Variational principle: no evaluated energy lies below its reference energy."""
+    claim = f"variational principle: no trained network below its reference energy [{figure}]"
+    expected = (f"E >= E_ref - {VARIATIONAL_SIGMAS:g} standard errors for every evaluated energy (dense networks, "
+                "pruning paths, tickets); exact energies where N <= 16")
+    checked, below = 0, []
+    for kind, frame in (("dense", tables.dense), ("path", tables.histories), ("ticket", tables.tickets)):
+        if frame is None or frame.empty or "reference_energy" not in frame:
+            continue
+        if kind == "path" and "iteration" in frame:
+            frame = frame[numeric(frame, "iteration") >= 0]  # the dense row is checked once, as "dense"
+        flags = below_reference(frame)
+        checked += int(numeric(frame, "reference_energy").notna().sum())
+        for row in frame[flags.to_numpy()].itertuples():
+            row = row._asdict()
+            exact = is_finite(row.get("exact_energy"))
+            energy = row["exact_energy"] if exact else row["energy"]
+            what = f"{row.get('run')} {kind}" + (f" n = {_g(row.get('n'))}" if kind != "dense" else "")
+            gap = float(row["reference_energy"]) - float(energy)
+            sigma = "exact" if exact else f"{gap / float(row['energy_error']):.1f} sigma" if is_finite(
+                row.get("energy_error")) and float(row["energy_error"]) > 0 else "sigma 0"
+            below.append(f"{what}: E = {_g(energy, 8)} < E_ref = {_g(row['reference_energy'], 8)} ({sigma})")
+    if not checked:
+        return [_na(claim, figure, "no evaluated energy with a reference in the tables", expected)]
+    measured = f"{len(below)} of {checked} energies below their reference"
+    if below:
+        measured += ": " + "; ".join(below[:4]) + (f"; and {len(below) - 4} more" if len(below) > 4 else "")
+    return [_decided(claim, figure, measured, expected, not below)]
+
+
 CLAIMS = [
     (sparse_matches_dense, "fig1"),
     (tickets_agree, "fig1"),
@@ -528,6 +568,7 @@ CLAIMS = [
     (toric_fidelity_drop, "fig4"),
     (odd_parity_filters_appear, "fig4"),
     (construction_converges, "fig7"),
+    *[(variational_principle, fig) for fig in ("fig1", "fig2", "fig3", "fig4", "fig5", "fig6")],
 ]
 
 

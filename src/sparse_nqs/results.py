@@ -324,3 +324,29 @@ def phase_of(info: dict) -> str | None:
     if math.isclose(kappa, KAPPA_C, rel_tol=KAPPA_C_RTOL):
         return "a"
     return "b" if kappa < KAPPA_C else "c"
+
+
+# ------------------------------------------------------------------------------------------------
+# the variational principle
+# ------------------------------------------------------------------------------------------------
+#: an evaluated energy violates the variational principle when it lies below its reference by more
+#: than this many standard errors of its Monte Carlo estimate ...
+VARIATIONAL_SIGMAS = 3.0
+#: ... and by more than this fraction of |E_ref| (exact energies have no Monte Carlo error; a
+#: zero-variance eigenstate has a zero standard error)
+VARIATIONAL_RTOL = 1e-9
+
+
+def below_reference(rows: pd.DataFrame) -> pd.Series:
+    """Rows whose energy lies below their own reference energy beyond the Monte Carlo error.
+
+    A network's energy cannot be lower than the ground-state energy, so such a row means that the
+    reference is not the ground-state energy of this system (e.g. computed at another field) or that
+    the estimate is wrong. The exact energy (full enumeration, N <= 16) is used where the row has one.
+    """
+    e_ref = numeric(rows, "reference_energy")
+    exact = numeric(rows, "exact_energy")
+    energy = exact.fillna(numeric(rows, "energy"))
+    sigma = numeric(rows, "energy_error").where(exact.isna(), 0.0).fillna(0.0)
+    margin = np.maximum(VARIATIONAL_SIGMAS * sigma, VARIATIONAL_RTOL * e_ref.abs())
+    return ((e_ref - energy) > margin).fillna(False)

@@ -460,3 +460,40 @@ def test_captions_are_valid_restructuredtext():
         text = caption(fig, *synthetic(fig, iterations=4))
         assert "$" not in text
         docutils_core.publish_string(text, writer="html", settings_overrides={"report_level": 2, "halt_level": 2})
+
+
+def test_an_energy_below_its_reference_is_marked_in_the_lottery_ticket_panels():
+    tables, spec = synthetic("fig1", iterations=6)
+    clean = draw_figure("fig1", tables, spec, PLOTTING_DEFAULTS)
+    label = STYLE["below_reference"]["label"]
+    assert not [c for ax in clean.axes for c in ax.containers if c.get_label() == label]
+
+    h = tables.histories.copy()
+    row = h.index[(h.run == "ffnn") & (h.iteration == 3)][0]
+    h.loc[row, "energy"] = h.loc[row, "reference_energy"] - 10 * h.loc[row, "energy_error"]  # 10 sigma below
+    tables.histories = h
+    figure = draw_figure("fig1", tables, spec, PLOTTING_DEFAULTS)
+    marked = [c for ax in figure.axes for c in ax.containers if c.get_label() == label]
+    assert len(marked) == 1  # in the FFNN's panel only, at the one shifted point
+    x = marked[0].lines[0].get_xdata()
+    assert len(x) == 1 and x[0] == h.loc[row, "n"]
+
+
+@pytest.mark.parametrize("fig", ["fig1", "fig6"])
+def test_dense_variances_spanning_decades_get_a_logarithmic_axis(fig):
+    tables, spec = synthetic(fig, iterations=6)
+
+    def variance_scale(spread):
+        h = tables.histories.copy()
+        dense = h.iteration == -1
+        factor = h.loc[dense, "run"].map({r: spread ** k for k, r in enumerate(sorted(set(h.run)))})
+        h.loc[dense, "variance_per_spin"] = 0.01 * factor
+        h.loc[dense, "variance"] = 0.01 * factor * 100
+        shifted = type(tables)(**{**tables.__dict__, "histories": h, "dense": pd.DataFrame()})
+        figure = draw_figure(fig, shifted, spec, PLOTTING_DEFAULTS)
+        if fig == "fig1":  # the inset: variance on x
+            return next(ax.child_axes[0] for ax in figure.axes if ax.child_axes).get_xscale()
+        return figure.axes[-1].get_yscale()  # the last panel: variance on y
+
+    assert variance_scale(30.0) == "log"  # three networks over three decades
+    assert variance_scale(1.5) == "linear"

@@ -49,4 +49,6 @@ CAPTION = ("Lottery-ticket test. Relative energy error eps_rel = abs(E - E_ref)/
            "star) and the isolated tickets T(theta_init, m_IMP) (original initialisation, IMP mask), "
            "T(theta_rand, m_IMP) (fresh initialisation, IMP mask) and T(theta_init, m_rand) (original "
            "initialisation, random mask with the same number of weights), each trained with its mask fixed. "
-           "Inset: energy per spin against variance per spin of the dense networks, dashed line the reference.")
+           "Inset: energy per spin against variance per spin of the dense networks, dashed line the reference."
+           " Red crosses: energies below their reference by more than 3 standard errors, which the "
+           "variational principle forbids (a reference that is not this system's ground-state energy).")

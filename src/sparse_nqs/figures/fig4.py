@@ -178,4 +178,6 @@ CAPTION = ("Toric code. (a) Lottery-ticket test: relative energy error versus we
            "plaquettes covered by odd-parity filters (hidden neurons whose surviving weights are the four edges "
            "of one plaquette with three signs of one kind and one of the other). (d) Normalised weights "
            "(width and dot size) and signs (colour) of single hidden neurons of one pruned network, drawn on the "
-           "edges around their plaquette.")
+           "edges around their plaquette."
+           " Red crosses: energies below their reference by more than 3 standard errors, which the "
+           "variational principle forbids (a reference that is not this system's ground-state energy).")

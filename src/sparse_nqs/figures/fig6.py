@@ -40,4 +40,6 @@ def draw(tables, spec, options):
 
 CAPTION = ("Energy variance per spin sigma^2/N versus remaining weights n for the IMP-WR path and the isolated "
            "tickets of each network, and (last panel) variance per spin against energy per spin of the dense "
-           "networks; a zero-variance eigenstate would sit on the horizontal axis.")
+           "networks; a zero-variance eigenstate would sit on the horizontal axis."
+           " Red crosses: energies below their reference by more than 3 standard errors, which the "
+           "variational principle forbids (a reference that is not this system's ground-state energy).")

@@ -12,6 +12,7 @@ from ..analysis import fidelity_dip
 from ..names import KAPPA_C, KAPPA_C_RTOL, TICKET_VARIANTS
 from ..results import (
     FigureTables,
+    below_reference,
     error_values,
     has_exact,
     is_finite,
@@ -149,10 +150,15 @@ def lth_panel(ax, tables, run, x="n", y="eps_rel", note_empty=True) -> bool:
         dense = h[numeric(h, "iteration") == -1]
         if len(dense):
             drawn |= styled(ax, "dense", xs(dense), ys(dense), None, logx=True, logy=True, markersize=9, zorder=4)
+    flagged = [h[below_reference(h).to_numpy()]] if not h.empty else []
     for variant in TICKET_VARIANTS:
         t = tables.ticket_rows(run, variant)
         if not t.empty:
             drawn |= styled(ax, variant, xs(t), ys(t), errors(t), logx=True, logy=True)
+            flagged.append(t[below_reference(t).to_numpy()])
+    flagged = pd.concat(flagged) if flagged else pd.DataFrame()
+    if len(flagged):  # a point that cannot be right: say so on the figure
+        styled(ax, "below_reference", xs(flagged), ys(flagged), None, logx=True, logy=True, markersize=8, zorder=5)
     logscale(ax)
     ax.set_xlabel(N_LABEL if x == "n" else RHO_LABEL)
     ax.set_ylabel(EPS_LABEL if y == "eps_rel" else VAR_LABEL)
@@ -171,6 +177,10 @@ def dense_rows(tables: FigureTables) -> pd.DataFrame:
         if "run" in d:
             d = d.drop_duplicates(subset=["run"])
     return d
+
+
+#: a variance axis becomes logarithmic when its positive values span more than this factor
+VARIANCE_LOG_SPAN = 10.0
 
 
 def dense_scatter(ax, tables, options, x_is_energy: bool, small: bool) -> bool:
@@ -205,6 +215,10 @@ def dense_scatter(ax, tables, options, x_is_energy: bool, small: bool) -> bool:
             value = ref / float(Nref.iloc[0])
             line = ax.axvline if x_is_energy else ax.axhline
             line(value, **reference_line(), label=f"reference $E/N$ = {value:.5g}")
+    variances = v[np.isfinite(v)].to_numpy()
+    if len(variances) > 1 and (variances > 0).all() and variances.max() > VARIANCE_LOG_SPAN * variances.min():
+        # variances spanning decades: on a linear axis every point but the largest would sit at zero
+        (ax.set_yscale if x_is_energy else ax.set_xscale)("log")
     if not drawn:
         note(ax, "no dense rows")
     return drawn

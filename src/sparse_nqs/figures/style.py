@@ -39,6 +39,8 @@ STYLE = {
     "dense": {"color": "black", "marker": "*", "linestyle": "none", "label": "dense network (before pruning)"},
     "pretrain": {"color": "#949494", "marker": "", "linestyle": "-", "label": "dense pre-training"},
     "reference": {"color": "black", "marker": "", "linestyle": "--", "label": "reference energy"},
+    "below_reference": {"color": "#d62728", "marker": "x", "linestyle": "none",
+                        "label": r"energy below the reference by $> 3\sigma$ (variational principle violated)"},
 }
 SHORT_LABELS = {"pretrain": "dense pre-training", "imp_wr": "IMP-WR", "imp_ct": "IMP-CT", "irp_wr": "IRP-WR"}
 
