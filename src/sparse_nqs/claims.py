@@ -545,9 +545,12 @@ def variational_principle(tables: FigureTables, spec: dict, figure: str = "fig1"
             exact = is_finite(row.get("exact_energy"))
             energy = row["exact_energy"] if exact else row["energy"]
             what = f"{row.get('run')} {kind}" + (f" n = {_g(row.get('n'))}" if kind != "dense" else "")
+            error = float(row["energy_error"]) if is_finite(row.get("energy_error")) else 0.0
             gap = float(row["reference_energy"]) - float(energy)
-            sigma = "exact" if exact else f"{gap / float(row['energy_error']):.1f} sigma" if is_finite(
-                row.get("energy_error")) and float(row["energy_error"]) > 0 else "sigma 0"
+            if exact:
+                sigma = "exact"
+            else:
+                sigma = f"{gap / error:.1f} sigma" if error > 0 else "sigma 0"
             below.append(f"{what}: E = {_g(energy, 8)} < E_ref = {_g(row['reference_energy'], 8)} ({sigma})")
     if not checked:
         return [_na(claim, figure, "no evaluated energy with a reference in the tables", expected)]

@@ -26,9 +26,9 @@ import copy
 from dataclasses import dataclass, field
 
 from . import paths
-from .config.check import ConfigError, check_config, resolve_run, run_summary
+from .config.check import ConfigError, check_config, is_toric, resolve_run, run_summary
 from .names import FIGURES
-from .physics.models import ToricCode, make_model, model_class
+from .physics.models import make_model
 from .pruning.experiment import batch_tickets, phase_settings, ticket_list
 from .settings import FIGURE_DEFAULTS, PLOTTING_DEFAULTS, REFERENCE_DEFAULTS, RESOURCE_DEFAULTS
 
@@ -104,7 +104,7 @@ class Plan:
         return batch_tickets(self.runs[run], on_gpu) and len(self.tickets(run)) > 1
 
     def is_toric(self, run: str) -> bool:
-        return model_class(self.runs[run]["model"]["name"]) is ToricCode
+        return is_toric(self.runs[run])
 
     @staticmethod
     def history(run: str, method: str = "imp_wr") -> str:

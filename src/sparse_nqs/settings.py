@@ -131,18 +131,14 @@ class RunSettings:
         sections = {}
         for f in fields(cls):
             value = settings[f.name]
-            sections[f.name] = dict(value) if f.name == "network" else _SECTIONS[f.name](**value)
+            # each section's class is the type of its default (the network section stays a dict)
+            sections[f.name] = dict(value) if f.name == "network" else type(f.default_factory())(**value)
         return cls(**sections)
 
     def network_options(self):
         """The network section as its kind's typed settings."""
         options = {k: v for k, v in self.network.items() if k != "kind"}
         return NETWORK_SETTINGS[self.network["kind"]](**options)
-
-
-_SECTIONS = {"model": ModelSettings, "sampling": SamplingSettings, "optimizer": OptimizerSettings,
-             "pruning": PruningSettings, "tickets": TicketSettings, "evaluation": EvaluationSettings,
-             "seeds": SeedSettings}
 
 
 # ============================================================================================
@@ -204,23 +200,14 @@ RESOURCE_KINDS = {
 # ============================================================================================
 # the defaults as plain dictionaries (what a config is merged over)
 # ============================================================================================
-def defaults_of(settings) -> dict:
-    return asdict(settings)
-
-
 #: run settings (``defaults`` and ``runs.<name>``)
-DEFAULTS = defaults_of(RunSettings())
+DEFAULTS = asdict(RunSettings())
 #: options of each network kind
-NETWORK_DEFAULTS = {kind: defaults_of(cls()) for kind, cls in NETWORK_SETTINGS.items()}
-REFERENCE_DEFAULTS = defaults_of(ReferenceSettings())
-PLOTTING_DEFAULTS = defaults_of(PlottingSettings())
-FIGURE_DEFAULTS = defaults_of(FigureSettings())
-RESOURCE_DEFAULTS = {kind: defaults_of(r) for kind, r in RESOURCE_KINDS.items()}
-
-
-def help_of(cls) -> dict[str, str]:
-    """field -> one-line meaning, for the documentation of a section."""
-    return {f.name: f.metadata.get("help", "") for f in fields(cls)}
+NETWORK_DEFAULTS = {kind: asdict(cls()) for kind, cls in NETWORK_SETTINGS.items()}
+REFERENCE_DEFAULTS = asdict(ReferenceSettings())
+PLOTTING_DEFAULTS = asdict(PlottingSettings())
+FIGURE_DEFAULTS = asdict(FigureSettings())
+RESOURCE_DEFAULTS = {kind: asdict(r) for kind, r in RESOURCE_KINDS.items()}
 
 
 def default_of(f) -> Any:

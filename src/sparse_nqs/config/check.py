@@ -165,13 +165,13 @@ def _check_figures(config: dict, runs: dict) -> None:
                               f"(figures.{fig}.reference.runs)")
     fig4 = (config.get("figures") or {}).get("fig4") or {}
     weights_run, iteration = fig4.get("weights_run"), fig4.get("weights_iteration")
-    if weights_run and not (_is_toric(runs[weights_run])
+    if weights_run and not (is_toric(runs[weights_run])
                             and "imp_wr" in runs[weights_run]["pruning"]["methods"]):
         raise ConfigError(f"figures.fig4.weights_run: run {weights_run!r} must be a toric-code run with imp_wr in "
                           "pruning.methods (its IMP-WR weights are drawn)")
     # the filter analysis of every toric-code IMP-WR run of Fig. 4 picks this iteration's weights
     analysed = [n for n in fig4.get("runs", []) + ([weights_run] if weights_run else [])
-                if _is_toric(runs[n]) and "imp_wr" in runs[n]["pruning"]["methods"]]
+                if is_toric(runs[n]) and "imp_wr" in runs[n]["pruning"]["methods"]]
     for name in analysed:
         if iteration is not None and iteration >= runs[name]["pruning"]["iterations"]:
             raise ConfigError(f"figures.fig4.weights_iteration: {iteration} is not an IMP-WR iteration of run "
@@ -195,7 +195,8 @@ def _check_reference_method(config: dict, runs: dict) -> None:
                               f"(N = {model.N}): {hint}") from None
 
 
-def _is_toric(settings: dict) -> bool:
+def is_toric(settings: dict) -> bool:
+    """Whether resolved run settings describe the toric code."""
     return MODEL_CLASSES.get(settings["model"]["name"]) is ToricCode
 
 
