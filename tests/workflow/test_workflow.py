@@ -119,7 +119,7 @@ def test_smoke_builds_every_target_and_then_has_nothing_to_do(smoke_build):
             path = workdir / "results" / "figures" / f"fig{fig}.{ext}"
             assert path.stat().st_size > 1000, path
     claims = (workdir / "results" / "claims.csv").read_text()
-    assert claims.startswith("claim,figure,measured,expected,status")
+    assert claims.startswith("claim,figure,paper,measured,expected,basis,status")
     provenance = list((workdir / "results" / "provenance").rglob("*.json"))
     assert len(provenance) >= 35
     record = yaml.safe_load(provenance[0].read_text())

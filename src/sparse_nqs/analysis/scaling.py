@@ -47,9 +47,14 @@ def choose_reference(kind: str, record: dict | None = None, dense_rows: pd.DataF
 
 
 def apply_reference(table: pd.DataFrame, reference: dict, n_spins: int) -> pd.DataFrame:
-    """Recompute eps_rel and Delta E per spin (sampled and exact_ columns) against ``reference``."""
+    """Recompute eps_rel and Delta E per spin (sampled and exact_ columns) against ``reference``; the
+    record the rows had before is kept as ``record_energy`` / ``record_source``."""
     out = table.copy()
     e_ref = reference["energy"]
+    if "reference_energy" in out and "record_energy" not in out:
+        # keep the record (ED / DMRG) the rows were made with: the claims compare the NQS reference with it
+        out["record_energy"] = out["reference_energy"]
+        out["record_source"] = out.get("reference_source")
     for prefix in ("", "exact_"):
         if f"{prefix}energy" in out:
             gap = (out[f"{prefix}energy"].astype(float) - e_ref).abs()
