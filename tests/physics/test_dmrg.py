@@ -13,6 +13,7 @@ from sparse_nqs.physics.dmrg import (
     DMRGSettingsError,
     DMRGUnsupportedError,
     JuliaUnavailableError,
+    extrapolate_energy,
     itensors_backend,
     tfim_dmrg,
 )
@@ -56,6 +57,30 @@ def test_tenpy_follows_the_bond_dimension_schedule():
     assert result.sweep_max_bond_dims == [4, 8, 16, 16]
     assert result.truncation_error > 0
     assert result.details()["schedule"]["maxdims"] == [4, 8, 16]
+
+
+def test_extrapolation_in_the_truncation_error_is_a_straight_line_through_the_last_sweeps():
+    eps = [1e-2, 1e-3, 5e-4, 2e-4, 1e-4]
+    energies = [-9.0, -10 + 3 * 1e-3 + 1e-4, -10 + 3 * 5e-4, -10 + 3 * 2e-4, -10 + 3 * 1e-4]  # first sweeps off the line
+    out = extrapolate_energy(energies, eps)
+    assert out["energy"] == pytest.approx(-10.0, abs=1e-12) and out["slope"] == pytest.approx(3.0)
+    assert out["sweeps"] == [3, 4, 5] and out["error"] == pytest.approx(3e-4)  # the extrapolation distance
+    exact = extrapolate_energy([-9.0, -10.0, -10.0], [1e-3, 0.0, 0.0])  # nothing discarded at the end
+    assert exact["energy"] == -10.0 and exact["error"] == 0.0 and exact["slope"] is None
+    rising = extrapolate_energy([-10.0, -9.9, -9.8], [1e-3, 5e-4, 1e-4])  # energy rising as eps falls
+    assert rising["energy"] == -9.8 and "does not fall" in rising["method"]
+
+
+def test_tenpy_extrapolated_energy_brackets_the_exact_one():
+    """4x4 truncated to chi <= 32 (exact needs 256): the extrapolation's bar covers the ED energy."""
+    model = TFIM(4)
+    result = tfim_dmrg(model, "tenpy", DMRGSchedule(n_sweeps=8, maxdims=(4, 8, 12, 16, 20, 24, 32)))
+    e0 = exact_ground_state(model).energy
+    record = result.details()
+    extrapolated = record["extrapolation"]
+    assert result.truncation_error > 0 and len(record["sweep_truncation_errors"]) == 8
+    assert abs(extrapolated["energy"] - e0) <= extrapolated["error"]
+    assert 0 < extrapolated["error"] < 1e-5 * abs(e0)
 
 
 def test_tenpy_is_reproducible_with_a_seed():

@@ -14,8 +14,10 @@ mx_sites, mz_sites                  per-site <X_i>, <Z_i>
 zz, xx                              N x N matrices <Z_i Z_j>, <X_i X_j>
 zz_normalised_sum, xx_normalised_sum   sum of the matrix / N^2
 observables_state                   "ground_state", "ground_space_average" (degenerate) or "mps"
-dmrg                                schedule, per-sweep energies and bond dimensions, truncation
-                                    error, converged (null unless method is dmrg)
+dmrg                                schedule, per-sweep energies, largest bond dimensions and
+                                    largest discarded weights, the last sweep's truncation error,
+                                    converged, and the energy extrapolated to zero truncation error
+                                    with its uncertainty (null unless method is dmrg)
 wall_seconds, versions, schema
 """
 

@@ -13,7 +13,7 @@ from ...errors import SparseNQSError
 from ...names import DMRG_BACKENDS
 from ..models import TFIM
 from .itensors_backend import JuliaUnavailableError, require_julia
-from .result import DMRGResult
+from .result import DMRGResult, extrapolate_energy
 from .schedule import PAPER_MAXDIMS, DMRGSchedule, DMRGSettingsError
 
 
@@ -52,6 +52,7 @@ __all__ = [
     "DMRG_BACKENDS",
     "PAPER_MAXDIMS",
     "DMRGResult",
+    "extrapolate_energy",
     "DMRGSchedule",
     "DMRGSettingsError",
     "DMRGUnsupportedError",

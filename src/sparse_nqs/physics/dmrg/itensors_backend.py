@@ -93,7 +93,7 @@ def result_from_julia(out, schedule: DMRGSchedule, wall_seconds: float) -> DMRGR
         schedule=schedule,
         sweep_energies=sweep_energies.tolist(),
         sweep_max_bond_dims=np.asarray(out.sweep_maxlinkdims, dtype=int).tolist(),
-        truncation_error=float(array("sweep_truncerrs")[-1]),
+        sweep_truncation_errors=array("sweep_truncerrs").tolist(),
         wall_seconds=wall_seconds,
     )
     result.check_finite()

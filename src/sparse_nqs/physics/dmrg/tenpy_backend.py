@@ -107,7 +107,7 @@ def tfim_dmrg_tenpy(model, schedule: DMRGSchedule) -> DMRGResult:
         schedule=schedule,
         sweep_energies=[float(e) for e in stats["E"]],
         sweep_max_bond_dims=[int(c) for c in stats["max_chi"]],
-        truncation_error=float(stats["max_trunc_err"][-1]),
+        sweep_truncation_errors=[float(e) for e in stats["max_trunc_err"]],
         wall_seconds=time.perf_counter() - start,
     )
     result.check_finite()
