@@ -208,11 +208,13 @@ def test_a_bad_value_inside_a_run_is_named_by_its_key(tmp_path, capsys):
      "'analytic' cannot serve run tiny (N = 4): no closed-form ground state for the tfim; use references.method ed"),
     (lambda c: c.update(figures={"fig2": {"runs": ["tiny", "nonexistent"]}}), "figures.fig2: no run named 'nonexistent'"),
     (lambda c: c.update(figures={"fig1": {"reference": {"kind": "nqs"}}}), "figures.fig1.reference: kind 'nqs' needs"),
+    (lambda c: c.update(figures={"fig1": {"reference": {"kind": "nqs", "runs": ["tiny"], "kappa_c_field": 3.04483}}}),
+     "figures.fig1.reference.kappa_c_field: a shifted field needs kind 'record'"),
     (lambda c: c.update(figures={"fig4": {"weights_run": "tiny"}}), "figures.fig4.weights_run: run 'tiny' must be a toric"),
     (lambda c: c.update(figures={"fig4": {"runs": ["toric"], "weights_iteration": 2}}),
      "figures.fig4.weights_iteration: 2 is not an IMP-WR iteration of run toric (0 .. 1)"),
 ], ids=["samples-per-chain", "proposal", "ticket-iteration", "no-rounds", "schedule", "dmrg-toric", "analytic-tfim",
-        "figure-run", "nqs-reference", "weights-run", "weights-iteration"])
+        "figure-run", "nqs-reference", "shifted-nqs-reference", "weights-run", "weights-iteration"])
 def test_what_would_fail_in_a_job_is_refused_by_plan_and_command_line_alike(tmp_path, capsys, edit, fragment):
     config = tiny(edit)
     with pytest.raises(ConfigError) as refused:
@@ -323,3 +325,15 @@ def test_the_paper_preset_initialises_ffnns_as_the_code_that_made_the_papers_dat
     ffnns = {name: s["network"] for name, s in plan.runs.items() if s["network"]["kind"] == "ffnn"}
     assert len(ffnns) >= 20 and {net["init_std"] for net in ffnns.values()} == {0.01}
     assert DEFAULTS["network"] == {"kind": "ffnn"} and NETWORK_DEFAULTS["ffnn"]["init_std"] == 0.1  # still an option
+
+
+def test_the_reference_code_preset_measures_the_kappa_c_runs_of_fig2_against_the_authors_field():
+    """The shifted-field record becomes a reference job and an input of Fig. 2 only; other runs keep
+    their own field (docs/science.md, the kappa_c reference)."""
+    plan = Plan.from_config(preset_configs()["workflow/presets/paper.yaml+workflow/presets/reference-code.yaml"])
+    assert plan.figures["fig2"]["reference"]["kappa_c_field"] == 3.04483
+    assert plan.shifted_references("fig2") == {
+        "tfim_L10_k3.04483_open": {"name": "tfim", "L": 10, "kappa": 3.04483, "boundary": "open"}}
+    assert plan.figure_inputs("fig2")["references"] == ["references/tfim_L10_k3.04483_open.json"]
+    assert "tfim_L10_k3.04483_open" in plan.systems and plan.figure_inputs("fig1")["references"] == []
+    assert not Plan.from_config(preset_configs()["workflow/presets/paper.yaml"]).shifted_references("fig2")

@@ -15,7 +15,8 @@ Config sections used here (besides ``defaults`` and ``runs``, see :mod:`sparse_n
 
     references: {method: auto, dmrg_backend: tenpy, dmrg_sweeps: null, dmrg_maxdims: null, dmrg_cutoff: null}
     figures:    {fig1: {runs: [...], reference: {kind: record | nqs, runs: [...], n_best: 3}}, ...,
-                 fig4: {runs: [...], weights_run: NAME}, fig7: {L: [2, 3], W: [...]}}
+                 fig4: {runs: [...], weights_run: NAME}, fig7: {L: [2, 3], W: [...]}};
+                reference.kappa_c_field moves the reference of kappa_c runs to another field
     plotting:   options of the figure functions (a change reruns only the figures)
     resources:  per rule kind {gpu, mem_mb, runtime, threads}
 """
@@ -23,11 +24,12 @@ Config sections used here (besides ``defaults`` and ``runs``, see :mod:`sparse_n
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 
 from . import paths
 from .config.check import ConfigError, check_config, is_toric, resolve_run, run_summary
-from .names import FIGURES
+from .names import FIGURES, KAPPA_C, KAPPA_C_RTOL
 from .physics.models import make_model
 from .pruning.experiment import batch_tickets, phase_settings, ticket_list
 from .settings import FIGURE_DEFAULTS, PLOTTING_DEFAULTS, REFERENCE_DEFAULTS, RESOURCE_DEFAULTS
@@ -85,8 +87,25 @@ class Plan:
 
     @property
     def systems(self) -> dict:
-        """system id -> model settings, for every run."""
-        return {system_id(s["model"]): s["model"] for s in self.runs.values()}
+        """system id -> model settings, for every run and every figure's shifted-field reference."""
+        systems = {system_id(s["model"]): s["model"] for s in self.runs.values()}
+        for fig in self.figures:
+            systems.update(self.shifted_references(fig))
+        return systems
+
+    def shifted_references(self, fig: str) -> dict:
+        """system id -> model settings of the records a figure measures its kappa_c runs against when
+        ``figures.<fig>.reference.kappa_c_field`` moves their reference to another field (else empty)."""
+        field_c = self.figures[fig]["reference"]["kappa_c_field"]
+        if field_c is None:
+            return {}
+        out = {}
+        for run in self.figures[fig]["runs"]:
+            model = self.runs[run]["model"]
+            if not self.is_toric(run) and math.isclose(model["kappa"], KAPPA_C, rel_tol=KAPPA_C_RTOL):
+                shifted = {**model, "kappa": float(field_c)}
+                out[system_id(shifted)] = shifted
+        return out
 
     def params(self, run: str, phase: str, method: str | None = None, variant: str | None = None) -> dict:
         """Rule params of one phase: exactly the settings its outputs depend on."""
@@ -124,7 +143,8 @@ class Plan:
         return list(dict.fromkeys(spec["runs"] + spec["reference"]["runs"] + weights))
 
     def figure_inputs(self, fig: str) -> dict[str, list[str]]:
-        """The tables one figure reads, by kind (histories, logs, tickets, fidelity, filters, construction)."""
+        """The tables one figure reads, by kind (dense, histories, logs, tickets, fidelity, filters, weights,
+        construction, and the shifted-field reference records)."""
         spec = self.figures[fig]
         runs = list(dict.fromkeys(spec["runs"] + spec["reference"]["runs"]))
         inputs = {"dense": [paths.in_run(r, paths.DENSE_ROW) for r in runs],
@@ -145,6 +165,7 @@ class Plan:
             inputs["weights"].append(paths.in_run(spec["weights_run"], paths.WEIGHTS))
         if fig == "fig7":
             inputs["construction"].append(paths.CONSTRUCTION)
+        inputs["references"] = [paths.reference(system) for system in self.shifted_references(fig)]
         return inputs
 
     def figure_files(self, fig: str) -> list[str]:

@@ -6,7 +6,7 @@ functions below; neither reads the per-run files itself.
 
 :class:`FigureTables` holds pandas DataFrames (any may be empty):
 
-runs         one row per run: run, system, model, L, N, kappa, network, alpha, n_filters, n_blocks,
+runs         one row per run: run, system, model, L, N, kappa, boundary, network, alpha, n_filters, n_blocks,
              n_init, p_r, iterations (from the config, so figures can label and split by them)
 dense        the dense evaluation row of each run (pretrain/dense.json)
 histories    <method>/history.csv of the runs: run, method, iteration (-1 = dense), rounds, n, rho,
@@ -21,6 +21,8 @@ fidelity     <method>/fidelity.csv: run, method, iteration_from, iteration_to, n
 filters      toric-code odd-parity coverage per IMP-WR iteration (run, iteration, n, rho, n_odd, ...)
 weights      Fig. 4(d): normalised weights of selected neurons of one pruned toric-code network
 construction Fig. 7: W, energy_per_spin, variance_per_spin, method, L
+references   reference records at a shifted field (``reference.kappa_c_field``): model, L, N, kappa,
+             boundary, energy, method, backend
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class FigureTables:
     filters: pd.DataFrame = field(default_factory=_empty)
     weights: pd.DataFrame = field(default_factory=_empty)
     construction: pd.DataFrame = field(default_factory=_empty)
+    references: pd.DataFrame = field(default_factory=_empty)
 
     def with_run_info(self) -> "FigureTables":
         """Every table (except runs and construction) joined with the run description columns."""
@@ -67,7 +70,7 @@ class FigureTables:
         out = {}
         for f in fields(self):
             table = getattr(self, f.name)
-            if f.name in ("runs", "construction") or table.empty or "run" not in table:
+            if f.name in ("runs", "construction", "references") or table.empty or "run" not in table:
                 out[f.name] = table
             else:
                 extra = [c for c in self.runs if c == "run" or c not in table]
@@ -102,11 +105,47 @@ class FigureTables:
             out[name] = pd.concat(parts).sort_index()
         return FigureTables(**out)
 
+    def with_field_reference(self, kappa_c_field: float) -> "FigureTables":
+        """Errors of the kappa_c runs against the ground state at ``kappa_c_field`` (a record of
+        :attr:`references`), as the authors' code measured them; the other runs keep their own."""
+        if self.runs.empty or self.references.empty:
+            raise ValueError(f"no reference record at kappa = {kappa_c_field:g} in the tables")
+        records = self.references[np.isclose(numeric(self.references, "kappa"), kappa_c_field, rtol=1e-12, atol=0)]
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        info = self.runs.set_index("run")
+        for name in ("dense", "histories", "tickets"):
+            table = out[name]
+            if table.empty:
+                continue
+            parts = []
+            for run, part in table.groupby("run", sort=False):
+                row = info.loc[run]
+                critical = (not is_toric(row) and is_finite(row.get("kappa"))
+                            and math.isclose(float(row["kappa"]), KAPPA_C, rel_tol=KAPPA_C_RTOL))
+                same = (records["model"] == row["model"]) & (records["L"] == row["L"])
+                if isinstance(row.get("boundary"), str):
+                    same &= records["boundary"] == row["boundary"]
+                match = records[same]
+                if critical and len(match):
+                    record = match.iloc[0]
+                    source = f"{record['method']}:{record['backend']} at κ = {float(record['kappa']):g}"
+                    part = apply_reference(part, {"energy": float(record["energy"]), "source": source},
+                                           int(row["N"]))
+                parts.append(part)
+            out[name] = pd.concat(parts).sort_index()
+        return FigureTables(**out)
+
     # ------------------------------------------------------------------ queries
     def for_figure(self, spec: dict) -> "FigureTables":
-        """The figure's reference (kind ``nqs``) applied and run columns joined to every table."""
+        """The figure's reference (kind ``nqs``, or a record at a shifted field) applied and run
+        columns joined to every table."""
         tables = self
         reference = {**FIGURE_DEFAULTS["reference"], **((spec or {}).get("reference") or {})}
+        if reference.get("kappa_c_field") is not None and reference.get("kind") == "record":
+            try:
+                tables = tables.with_field_reference(float(reference["kappa_c_field"]))
+            except (KeyError, ValueError, AttributeError) as err:
+                warnings.warn(f"could not apply the shifted-field reference: {err}", TablesWarning, stacklevel=2)
         if reference.get("kind") == "nqs" and reference.get("runs") and not tables.dense.empty:
             try:
                 tables = tables.with_reference(reference)
@@ -198,11 +237,15 @@ def run_table(plan, names) -> pd.DataFrame:
         settings, summary = plan.runs[name], plan.summaries[name]
         model, network = settings["model"], settings["network"]
         rows.append({"run": name, "system": plan.system(name), "model": model["name"], "L": model["L"],
-                     "N": summary["system"]["N"], "kappa": model["kappa"], "network": network["kind"],
+                     "N": summary["system"]["N"], "kappa": model["kappa"], "boundary": model["boundary"], "network": network["kind"],
                      "alpha": network.get("alpha"), "n_filters": network.get("n_filters"),
                      "n_blocks": network.get("n_blocks"), "n_init": summary["n_init"],
                      "p_r": settings["pruning"]["p_r"], "iterations": settings["pruning"]["iterations"]})
     return pd.DataFrame(rows)
+
+
+#: the columns of a reference record that FigureTables.references keeps (not the correlation matrices)
+RECORD_COLUMNS = ("model", "L", "N", "kappa", "boundary", "energy", "method", "backend")
 
 
 def load_tables(inputs: dict, runs: pd.DataFrame | None = None) -> FigureTables:
@@ -223,6 +266,8 @@ def load_tables(inputs: dict, runs: pd.DataFrame | None = None) -> FigureTables:
         filters=pd.concat(filters, ignore_index=True) if filters else pd.DataFrame(),
         weights=pd.concat(weights, ignore_index=True) if weights else pd.DataFrame(),
         construction=_read_csvs(inputs.get("construction", [])),
+        references=_read_rows(inputs.get("references", []))[list(RECORD_COLUMNS)]
+        if inputs.get("references") else pd.DataFrame(),
     )
 
 

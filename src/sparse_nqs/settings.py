@@ -159,6 +159,9 @@ class FigureReferenceSettings:
     runs: list = _opt([], "kind nqs: the dense runs the reference is taken from")
     n_best: int = _opt(3, "kind nqs: how many lowest-variance dense runs")
     combine: str = _opt("mean", "kind nqs: mean or min of their energies")
+    kappa_c_field: float | None = _opt(None, "kind record: the field whose ground state is the reference of "
+                                             "the runs at kappa_c (null: their own field; the authors' code "
+                                             "used 3.04483, kappa_c with two digits transposed)")
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ def test_check_claims_runs_every_claim_and_marks_missing_figures():
     assert set(table.figure) == {"fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7"}
     by_fig = table.groupby("figure").status.apply(list)
     assert by_fig["fig7"] == ["pass"]
-    # the sparsity claim passes; no tickets, no DMRG, and no reference energies for the variational check
-    assert by_fig["fig1"][0] == "pass" and by_fig["fig1"][1:] == ["not applicable"] * 6
+    # the sparsity claim passes; no tickets, no DMRG, no reference energies (variational check, shifted field)
+    assert by_fig["fig1"][0] == "pass" and by_fig["fig1"][1:] == ["not applicable"] * 7
     assert (table[table.figure.isin(["fig2", "fig3", "fig5", "fig6"])].status == "not applicable").all()
     assert table[table.figure == "fig3"].measured.str.contains("no tables for fig3").all()
     # every decided row names the paper's sentence and where its thresholds come from
@@ -104,3 +104,45 @@ def test_below_reference_uses_the_exact_energy_and_a_relative_floor():
     rows = energies("a", [-10.0, -10.0, -10.0], [0.0, 0.0, 0.0], -10.0,
                     exact=[-10.0 - 1e-12, -10.0 - 1e-6, np.nan])  # round-off / a real violation / sampled
     assert below_reference(rows).tolist() == [False, True, False]
+
+
+# ------------------------------------------------------------------------------- the authors' reference field
+E_OWN = -50.858178  # 4x4 at kappa_c (ED)
+E_SHIFTED = E_OWN - 16 * 0.9468 * (3.04483 - 3.04438)  # first order in the field: dE/dkappa = -N M_x
+
+
+def shifted_tables(floor):
+    """A kappa_c path whose three densest points lie ``floor`` (relative) above the own-field ground
+    state, a kappa = 1 run, and the record at the authors' field 3.04483."""
+    n = N_LONG[:8]
+    eps = np.r_[np.full(3, floor), np.geomspace(1e-3, 4e-2, 5)]
+    h = pd.concat([
+        history("crit", n, eps, energy=E_OWN * (1 - eps), reference_energy=E_OWN),
+        history("ferro", n, eps, energy=-30 * (1 - eps), reference_energy=-30.0).assign(reference_source="ed:scipy"),
+    ])
+    records = pd.DataFrame([{"model": "tfim", "L": 4, "N": 16, "kappa": 3.04483, "boundary": "open",
+                             "energy": E_SHIFTED, "method": "ed", "backend": "scipy"}])
+    runs = pd.DataFrame([run("crit"), run("ferro", kappa=1.0)]).assign(boundary="open")
+    return FigureTables(runs=runs, histories=h, references=records)
+
+
+def test_the_shifted_field_moves_only_the_kappa_c_references():
+    spec = {"runs": ["crit", "ferro"], "reference": {"kind": "record", "kappa_c_field": 3.04483}}
+    tables = shifted_tables(1e-5).for_figure(spec)
+    crit, ferro = tables.history("crit"), tables.history("ferro")
+    assert (crit.reference_energy == E_SHIFTED).all() and (crit.record_energy == E_OWN).all()
+    assert (crit.reference_source == "ed:scipy at κ = 3.04483").all()
+    assert (ferro.reference_energy == -30.0).all() and (ferro.reference_source == "ed:scipy").all()
+    np.testing.assert_allclose(crit.eps_rel.iloc[0], (E_OWN * (1 - 1e-5) - E_SHIFTED) / -E_SHIFTED)
+
+
+def test_the_low_error_plateau_against_the_authors_field_is_the_field_shift():
+    spec = {"runs": ["crit", "ferro"], "reference": {"kind": "record", "kappa_c_field": 3.04483}}
+    rows = claims.reference_field_shift(shifted_tables(1e-5).for_figure(spec), spec, "fig2")
+    assert statuses(rows) == ["pass"]  # networks at 1e-5, shift 1.34e-4: the plateau is the reference's
+    assert rows[0]["measured"].startswith("shift 0.000134") and "0.000144 against it" in rows[0]["measured"]
+    rows = claims.reference_field_shift(shifted_tables(3e-4).for_figure(spec), spec, "fig2")
+    assert statuses(rows) == ["fail"]  # the networks' own error dominates: the shift does not set the plateau
+    own = {"runs": ["crit", "ferro"], "reference": {"kind": "record"}}
+    rows = claims.reference_field_shift(shifted_tables(1e-5).for_figure(own), own, "fig2")
+    assert statuses(rows) == ["not applicable"] and "kappa_c_field: 3.04483" in rows[0]["measured"]

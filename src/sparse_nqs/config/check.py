@@ -160,6 +160,9 @@ def _check_figures(config: dict, runs: dict) -> None:
         for name in spec.get("runs", []) + reference.get("runs", []) + weights:
             if name not in runs:
                 raise ConfigError(f"figures.{fig}: no run named {name!r}")
+        if reference.get("kappa_c_field") is not None and reference.get("kind", "record") != "record":
+            raise ConfigError(f"figures.{fig}.reference.kappa_c_field: a shifted field needs kind 'record' (the "
+                              f"ED/DMRG record at that field), not {reference.get('kind')!r}")
         if reference.get("kind") == "nqs" and not reference.get("runs"):
             raise ConfigError(f"figures.{fig}.reference: kind 'nqs' needs the dense runs it is taken from "
                               f"(figures.{fig}.reference.runs)")

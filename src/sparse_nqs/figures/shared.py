@@ -63,7 +63,16 @@ def systems_summary(infos: list[dict]) -> str:
 
 
 def source_words(source: str) -> str:
-    source = str(source)
+    """A reference source in words, saying at which field an ED / DMRG record was computed: always
+    the run's own, unless ``reference.kappa_c_field`` moved it (source "<record> at κ = <field>")."""
+    source, _, field_c = str(source).partition(" at κ = ")
+    if field_c:
+        return f"{_record_words(source)} at κ = {field_c}, not the runs' own field"
+    words = _record_words(source)
+    return words + " at the run's own field" if source.startswith(("ed", "dmrg")) else words
+
+
+def _record_words(source: str) -> str:
     known = {"ed:scipy": "exact diagonalisation", "dmrg:tenpy": "DMRG (TeNPy)", "dmrg:itensors": "DMRG (ITensors)",
              "analytic:closed-form": "exact ground energy $-2L^2$"}
     if source in known:

@@ -9,7 +9,6 @@ import numpy as np
 from ..observables import SpinObservables
 from .schedule import DMRGSchedule
 
-
 #: the extrapolation in the truncation error uses this many of the last truncated sweeps: with one
 #: sweep per bond dimension (the paper's schedule) the earlier sweeps are not converged at their
 #: bond dimension and bend the line (on 4x4 the bar of 3 sweeps covered the exact energy in every
