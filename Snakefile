@@ -39,6 +39,23 @@ rule all:
     default_target: True
 
 
+# Everything a reader needs to re-plot every figure and re-check every claim without retraining, in
+# one archive named by commit: `sparse-nqs unpack` restores it in a fresh clone (docs/workflow.md).
+rule bundle:
+    input:
+        rules.all.input,
+    output:
+        result(paths.bundle(COMMIT)),
+    params:
+        commit=COMMIT,
+        configfiles=[os.path.relpath(c) for c in workflow.configfiles],
+    localrule: True
+    log:
+        "results/logs/bundle.log",
+    script:
+        "scripts/bundle.py"
+
+
 rule references:
     input:
         [result(paths.reference(system)) for system in PLAN.systems],

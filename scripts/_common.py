@@ -10,7 +10,6 @@ import contextlib
 import os
 import platform
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,16 +27,6 @@ from sparse_nqs.runtime import configure  # noqa: E402
 configure()  # float64, the compilation cache shared by all jobs, figures to files
 
 
-def git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def device() -> str:
     import jax
 
@@ -52,7 +41,7 @@ def job(snakemake, settings: dict | None = None):
     package versions and the package directory used, git commit, device, host and wall time.
     """
     import sparse_nqs
-    from sparse_nqs.io import json_safe, package_versions, write_json_atomic
+    from sparse_nqs.io import git_commit, json_safe, package_versions, write_json_atomic
 
     log = Path(snakemake.log[0]) if snakemake.log else None
     start = time.perf_counter()
@@ -68,7 +57,7 @@ def job(snakemake, settings: dict | None = None):
                 "outputs": [str(o) for o in snakemake.output], "inputs": [str(i) for i in snakemake.input],
                 "params": {k: v for k, v in snakemake.params.items()}, "settings": settings,
                 "versions": package_versions(), "package": str(Path(sparse_nqs.__file__).parent),
-                "git_commit": git_commit(), "device": device(),
+                "git_commit": git_commit(REPO), "device": device(),
                 "host": socket.gethostname(), "platform": platform.platform(), "wall_seconds": wall,
                 "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
             }

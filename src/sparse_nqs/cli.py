@@ -116,7 +116,35 @@ def build_parser() -> argparse.ArgumentParser:
     tickets = experiment_parser("tickets", "train all isolated tickets of a run (config tickets.*); resumes")
     tickets.add_argument("--batch", choices=("auto", "yes", "no"), default="auto",
                          help="one vectorised program for all tickets (auto: the config's tickets.batch)")
+
+    unpack = commands.add_parser(
+        "unpack",
+        help="restore a results bundle (the workflow's `bundle` target) into a clone at its commit",
+        description="Check a bundle against this clone's commit and config, then restore its results: "
+                    "`snakemake --cores 1 all` afterwards re-plots every figure and re-checks every claim "
+                    "without training.",
+    )
+    unpack.add_argument("bundle", help="the .tar.gz written by `snakemake bundle`")
+    unpack.add_argument("--config", nargs="+", default=["config.yaml"],
+                        help="the config file(s) the bundle was made with, in the order given to snakemake "
+                             "(default config.yaml)")
+    unpack.add_argument("--directory", default=".", help="the workflow clone to restore into (default: here)")
     return parser
+
+
+def run_unpack(args) -> int:
+    from .bundle import config_fingerprints, unpack
+    from .config.check import load_config
+    from .io import git_commit
+    from .plan import Plan
+
+    root = Path(args.directory)
+    plan = Plan.from_config(load_config(*(root / c if not Path(c).is_absolute() else c for c in args.config)))
+    manifest = unpack(args.bundle, root, commit=git_commit(root), fingerprints=config_fingerprints(plan))
+    configs = " ".join(f"--configfile {c}" for c in args.config)
+    print(f"restored {len(manifest['files'])} files of commit {manifest['commit'][:12]}; now "
+          f"`snakemake --cores 1 {configs} all` re-plots the figures and re-checks the claims (no training)")
+    return 0
 
 
 def run_info(args) -> int:
@@ -280,7 +308,7 @@ def run_experiment(args) -> int:
 
 
 #: every subcommand and the function that runs it
-COMMANDS = {"reference": run_reference, "info": run_info,
+COMMANDS = {"reference": run_reference, "info": run_info, "unpack": run_unpack,
             **{name: run_experiment for name in EXPERIMENT_COMMANDS}}
 
 

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import platform
+import subprocess
 import tempfile
 from importlib import metadata
 from pathlib import Path
@@ -34,6 +35,21 @@ def package_versions(names=PROVENANCE_PACKAGES) -> dict:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+def git_commit(directory) -> str | None:
+    """The commit checked out in ``directory``, with ``-dirty`` when tracked files have uncommitted
+    changes; None outside a git clone (or without git)."""
+    try:
+        head = subprocess.run(["git", "-C", str(directory), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(directory), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip() + ("-dirty" if dirty else "")
 
 
 def json_safe(value):

@@ -32,6 +32,11 @@ def figure(fig: str, suffix: str = ".pdf") -> str:
     return f"figures/{fig}{suffix}"
 
 
+def bundle(commit: str) -> str:
+    """The publishable archive of the results made at ``commit`` (see :mod:`sparse_nqs.bundle`)."""
+    return f"bundle/sparse-nqs-{commit[:12]}{'-dirty' if commit.endswith('-dirty') else ''}.tar.gz"
+
+
 # ----------------------------------------------------------------------------- one run's directory
 THETA_INIT = "pretrain/theta_init.npz"   # untrained weights, all-ones masks
 THETA_WR = "pretrain/theta_wr.npz"       # the rewinding point, after j pre-training steps

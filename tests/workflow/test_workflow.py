@@ -359,3 +359,38 @@ def test_report_description_lists_the_configuration():
     lines = [line for line in block.splitlines() if line.strip()]
     assert all(line.startswith("    ") for line in lines)
     assert yaml.safe_load("\n".join(line[4:] for line in lines)) == config
+
+
+def test_a_published_bundle_rebuilds_figures_and_claims_in_a_fresh_clone_without_training(smoke_build, tmp_path):
+    workdir, _ = smoke_build
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "--allow-empty", "-m", "snapshot"]):
+        subprocess.run(git + command, cwd=workdir, check=True, capture_output=True)
+    snakemake(workdir, "--cores", "1", "--configfile", "workflow/presets/smoke.yaml", "--", "bundle")
+    archive, = (workdir / "results" / "bundle").glob("sparse-nqs-*.tar.gz")
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=workdir, capture_output=True, text=True).stdout
+    assert archive.name == f"sparse-nqs-{commit[:12]}.tar.gz"
+
+    def unpack(clone, *configs):
+        return subprocess.run([sys.executable, "-m", "sparse_nqs.cli", "unpack", str(archive), "--config", *configs],
+                              cwd=clone, capture_output=True, text=True)
+
+    fresh = tmp_path / "fresh"
+    subprocess.run(["git", "clone", "-q", str(workdir), str(fresh)], check=True)
+    # another config is refused before anything is written
+    other = write_config(fresh, "other.yaml", lambda c: c["runs"]["ffnn_L2"].setdefault("pruning", {}).update(p_r=0.25))
+    refused = unpack(fresh, other)
+    assert refused.returncode == 2 and "settings of run(s) ffnn_L2" in refused.stderr
+    assert not (fresh / "results" / "runs").exists()
+
+    restored = unpack(fresh, "workflow/presets/smoke.yaml")
+    assert restored.returncode == 0, restored.stderr
+    jobs = planned_jobs(fresh, "workflow/presets/smoke.yaml")
+    assert jobs == {**{f"plot_fig{i}": 1 for i in range(1, 8)}, "claims": 1, "all": 1}  # no training
+    snakemake(fresh, "--cores", "2", "--configfile", "workflow/presets/smoke.yaml")
+    for name in ("claims.csv", "tables/fig7_construction.csv"):
+        assert (fresh / "results" / name).read_text() == (workdir / "results" / name).read_text()
+    # Snakemake's records travelled: a changed setting reruns what it touches, as in the original clone
+    changed = write_config(fresh, "pr.yaml", lambda c: c["runs"]["ffnn_L2"].setdefault("pruning", {}).update(p_r=0.25))
+    assert planned_jobs(fresh, changed) == planned_jobs(workdir, write_config(workdir, "pr.yaml", lambda c: c[
+        "runs"]["ffnn_L2"].setdefault("pruning", {}).update(p_r=0.25)))

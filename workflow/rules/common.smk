@@ -9,6 +9,7 @@ from snakemake.exceptions import WorkflowError
 
 from sparse_nqs import paths
 from sparse_nqs.config import ConfigError
+from sparse_nqs.io import git_commit
 from sparse_nqs.plan import FIGURES, Plan
 
 try:
@@ -22,6 +23,9 @@ except ConfigError as err:
 CONDA_ENV = None if os.environ.get("SPARSE_NQS_NO_CONDA") else "../../envs/sparse-nqs.yaml"
 
 RUN_NAMES = "|".join(PLAN.runs) or "no-runs"
+
+# the commit that names a results bundle (the `bundle` rule refuses an uncommitted tree)
+COMMIT = git_commit(workflow.basedir) or "uncommitted"
 
 
 wildcard_constraints:

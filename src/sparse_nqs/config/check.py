@@ -58,14 +58,24 @@ def _merge(base: dict, override: dict, where: str) -> dict:
     return out
 
 
-def load_config(path) -> dict:
-    """A config file, checked (:func:`check_config`)."""
-    path = Path(path)
-    try:
-        config = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise ConfigError(f"cannot read config {path}: {err}") from None
+def load_config(*paths) -> dict:
+    """One config file, or several merged as Snakemake merges repeated ``--configfile`` (a later file
+    updates nested mappings of the earlier ones key by key), checked (:func:`check_config`)."""
+    config = {}
+    for path in map(Path, paths):
+        try:
+            _update(config, yaml.safe_load(path.read_text()) or {})
+        except (OSError, yaml.YAMLError) as err:
+            raise ConfigError(f"cannot read config {path}: {err}") from None
     return check_config(config)
+
+
+def _update(config: dict, other: dict) -> None:
+    for key, value in other.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            _update(config[key], value)
+        else:
+            config[key] = copy.deepcopy(value)
 
 
 def check_config(config: dict) -> dict:
