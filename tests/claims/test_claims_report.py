@@ -146,3 +146,21 @@ def test_the_low_error_plateau_against_the_authors_field_is_the_field_shift():
     own = {"runs": ["crit", "ferro"], "reference": {"kind": "record"}}
     rows = claims.reference_field_shift(shifted_tables(1e-5).for_figure(own), own, "fig2")
     assert statuses(rows) == ["not applicable"] and "kappa_c_field: 3.04483" in rows[0]["measured"]
+
+
+def test_the_markdown_table_for_the_documents(tmp_path):
+    table = pd.DataFrame([{"claim": "a | b", "figure": "fig1", "paper": "Sec. 4", "measured": "x\ny",
+                           "expected": "e", "basis": "ours", "status": "pass"},
+                          {"claim": "c", "figure": "fig2", "status": "fail"}], columns=CLAIM_COLUMNS)
+    text = claims.claims_markdown(table)
+    lines = text.splitlines()
+    assert lines[0] == "2 checks: 1 pass, 1 fail, 0 not applicable."
+    assert lines[2] == "| claim | figure | paper | measured | expected | basis | status |"
+    assert lines[4] == "| a \\| b | fig1 | Sec. 4 | x y | e | ours | **pass** |"
+    table.to_csv(tmp_path / "claims.csv", index=False)
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "sparse_nqs.claims", str(tmp_path / "claims.csv")],
+                         capture_output=True, text=True, check=True).stdout
+    assert out == text

@@ -24,7 +24,8 @@ check is one function in the module of its topic, its thresholds the module cons
 * :mod:`.reference` - the variational principle (every figure with energies) and the authors'
   shifted reference field (Figs. 1, 2).
 
-:func:`claims_rst` renders the table for the Snakemake report.
+:func:`claims_rst` renders the table for the Snakemake report, :func:`claims_markdown` for a document
+(``python -m sparse_nqs.claims results/claims.csv`` prints it: docs/results.md is made that way).
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ CLAIMS = [
 ]
 
 __all__ = ["CLAIMS", "CLAIM_COLUMNS", "PASS", "FAIL", "NOT_APPLICABLE", "Claim", "check_claims", "claims_rst",
+           "claims_markdown",
            *(check.__name__ for check, _ in CLAIMS)]
 
 
@@ -128,13 +130,34 @@ def claims_rst(table: pd.DataFrame) -> str:
     """The claims table as an RST list-table (with a one-line summary) for the Snakemake report."""
     if table is None or table.empty:
         return "No claims were checked.\n"
-    counts = table["status"].value_counts()
-    summary = ", ".join(f"{int(counts.get(s, 0))} {s}" for s in (PASS, FAIL, NOT_APPLICABLE))
-    lines = [f"Claims of the paper checked on the reproduced data: {summary}.", "",
+    lines = [f"Claims of the paper checked on the reproduced data: {_summary(table)}.", "",
              ".. list-table::", "   :header-rows: 1", "   :widths: 20 5 18 25 17 10 5", "",
              "   * - " + CLAIM_COLUMNS[0], *(f"     - {c}" for c in CLAIM_COLUMNS[1:])]
     for _, row in table.iterrows():
         cells = [_rst_escape(row.get(c)) for c in CLAIM_COLUMNS]
         lines.append(f"   * - {cells[0] or '-'}")
         lines += [f"     - {cell or '-'}" for cell in cells[1:]]
+    return "\n".join(lines) + "\n"
+
+
+def _summary(table: pd.DataFrame) -> str:
+    counts = table["status"].value_counts()
+    return ", ".join(f"{int(counts.get(s, 0))} {s}" for s in (PASS, FAIL, NOT_APPLICABLE))
+
+
+def claims_markdown(table: pd.DataFrame) -> str:
+    """The claims table as Markdown, with a one-line summary (for docs/results.md)."""
+    if table is None or table.empty:
+        return "No claims were checked.\n"
+
+    def cell(value) -> str:
+        text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+        return " ".join(text.split()).replace("|", "\\|")
+
+    lines = [f"{len(table)} checks: {_summary(table)}.", "", "| " + " | ".join(CLAIM_COLUMNS) + " |",
+             "|" + "---|" * len(CLAIM_COLUMNS)]
+    for _, row in table.iterrows():
+        cells = [cell(row.get(c)) for c in CLAIM_COLUMNS]
+        cells[-1] = f"**{cells[-1]}**"
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -47,6 +47,11 @@ VARIANCE_RANK_MIN = 0.8
 VARIANCE_EXPONENT = (0.5, 2.0)
 
 
+def runs_of(tables, spec, kinds) -> list[tuple[str, str]]:
+    """(run, its subject for the claim column) of the figure's runs with a network of ``kinds``."""
+    return [(run, subject(tables, run)) for run in tables.run_names(spec) if network_kind(tables, run) in kinds]
+
+
 def _dense_tolerance(eps_dense, err_dense, err):
     return max(DENSE_MATCH_FACTOR * eps_dense, eps_dense + MATCH_SIGMAS * math.hypot(err, err_dense))
 
@@ -65,10 +70,7 @@ SPARSITY = Claim(
 def sparsity_without_loss(tables: FigureTables, spec: dict, figure: str = "fig1") -> list[dict]:
     """FFNNs and CNNs keep the dense accuracy down to 20% of their weights (IMP-WR path)."""
     rows = []
-    for run in tables.run_names(spec):
-        if network_kind(tables, run) not in SHALLOW:
-            continue
-        who = subject(tables, run)
+    for run, who in runs_of(tables, spec, SHALLOW):
         points = path(tables, run)
         dense, sparse = points[points["iteration"] == -1], pruned(points)
         if dense.empty or len(sparse) < MIN_PATH_POINTS:
@@ -107,10 +109,7 @@ def learned_structure_matches_dense(tables: FigureTables, spec: dict, figure: st
     """An IMP-mask ticket with 5-20% of the weights reaches the dense accuracy (FFNN, CNN)."""
     lo, hi = LEARNED_DENSITY
     rows = []
-    for run in tables.run_names(spec):
-        if network_kind(tables, run) not in SHALLOW:
-            continue
-        who = subject(tables, run)
+    for run, who in runs_of(tables, spec, SHALLOW):
         points = path(tables, run)
         dense = points[points["iteration"] == -1]
         wide = ticket_values(tables, run)
@@ -146,10 +145,7 @@ AGREE = Claim(
 def tickets_agree(tables: FigureTables, spec: dict, figure: str = "fig1") -> list[dict]:
     """T(theta_init, m_imp) and T(theta_rand, m_imp) reach similar errors at high sparsity (FFNN, CNN)."""
     rows = []
-    for run in tables.run_names(spec):
-        if network_kind(tables, run) not in SHALLOW:
-            continue
-        who = subject(tables, run)
+    for run, who in runs_of(tables, spec, SHALLOW):
         wide = ticket_values(tables, run)
         if wide.empty or not {"init_imp", "rand_imp"} <= set(wide):
             rows.append(AGREE.undecided(who, figure, "no T(theta_init, m_imp) and T(theta_rand, m_imp) rows"))
@@ -182,10 +178,7 @@ RANDOM_MASK = Claim(
 def tickets_beat_random_mask(tables: FigureTables, spec: dict, figure: str = "fig1") -> list[dict]:
     """Both IMP-mask tickets beat the random-mask ticket at high sparsity (FFNN, CNN)."""
     rows = []
-    for run in tables.run_names(spec):
-        if network_kind(tables, run) not in SHALLOW:
-            continue
-        who = subject(tables, run)
+    for run, who in runs_of(tables, spec, SHALLOW):
         wide = ticket_values(tables, run)
         mine = [v for v in ("init_imp", "rand_imp") if v in wide]
         if wide.empty or "init_rand" not in wide or not mine:
@@ -222,10 +215,7 @@ def rescnn_tickets_independent(tables: FigureTables, spec: dict, figure: str = "
     """ResCNN: all three ticket types reach alike errors (initialisation and mask do not matter)."""
     variants = ["init_imp", "rand_imp", "init_rand"]
     rows = []
-    for run in tables.run_names(spec):
-        if network_kind(tables, run) != "rescnn":
-            continue
-        who = subject(tables, run)
+    for run, who in runs_of(tables, spec, ("rescnn",)):
         wide = ticket_values(tables, run)
         if wide.empty or not set(variants) <= set(wide):
             rows.append(RESCNN.undecided(who, figure, "needs all three ticket types"))
