@@ -497,3 +497,29 @@ def test_dense_variances_spanning_decades_get_a_logarithmic_axis(fig):
 
     assert variance_scale(30.0) == "log"  # three networks over three decades
     assert variance_scale(1.5) == "linear"
+
+
+@pytest.mark.parametrize("logy", [False, True])
+def test_the_inset_covers_no_data_point_even_when_every_corner_has_some(logy):
+    """The Fig. 1 inset takes the emptiest corner and, if that still holds data, stretches the y axis
+    until the points clear it."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from sparse_nqs.figures.style import inset_in_free_corner
+
+    figure, ax = plt.subplots(figsize=(4, 3))
+    x = np.geomspace(1, 1000, 40)
+    y = np.geomspace(1e-5, 1e-1, 40)
+    ax.plot(x, y, "o")
+    ax.plot(x, y[::-1], "o")  # the two diagonals: data in all four corners
+    ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    inset = inset_in_free_corner(ax)
+    figure.canvas.draw()
+    box = inset.get_window_extent()
+    for line in ax.get_lines():
+        for px, py in ax.transData.transform(line.get_xydata()):
+            assert not (box.x0 <= px <= box.x1 and box.y0 <= py <= box.y1), (px, py, box)
+    plt.close(figure)

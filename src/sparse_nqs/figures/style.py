@@ -232,15 +232,19 @@ def inset_in_free_corner(ax, size=INSET_SIZE, pad=INSET_PAD):
     corners = {(1 - w - pad, upper): "upper right", (pad, upper): "upper left",
                (1 - w - pad, pad): "lower right", (pad, pad): "lower left"}
 
+    def column(x0):
+        return (xy[:, 0] >= x0 - pad) & (xy[:, 0] <= x0 + w + pad)
+
     def inside(x0, y0):
-        return (xy[:, 0] >= x0 - pad) & (xy[:, 0] <= x0 + w + pad) & (xy[:, 1] >= y0 - pad) & (xy[:, 1] <= y0 + h + pad)
+        return column(x0) & (xy[:, 1] >= y0 - pad) & (xy[:, 1] <= y0 + h + pad)
 
     x0, y0 = min(corners, key=lambda c: int(inside(*c).sum()))  # ties: the first (upper right)
-    covered = inside(x0, y0)
-    if covered.any():
+    if inside(x0, y0).any():
         top = y0 > pad
-        # the covered points must end below (top corner) or above (bottom corner) the inset
-        reach = xy[covered, 1].max() if top else xy[covered, 1].min()
+        # stretching moves every point of the inset's column towards the far edge, those beyond the
+        # inset (under its title) too: all of them must end below (top corner) or above it
+        beyond = column(x0) & ((xy[:, 1] >= y0 - pad) if top else (xy[:, 1] <= y0 + h + pad))
+        reach = xy[beyond, 1].max() if top else xy[beyond, 1].min()
         target = (y0 - 2 * pad) if top else (y0 + h + 2 * pad)
         lo, hi = ax.get_ylim()
         logy = ax.get_yscale() == "log"
