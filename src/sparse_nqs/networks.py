@@ -36,7 +36,9 @@ class NetworkConfigError(SparseNQSError, ValueError):
     pass
 
 
-def _masked_param(module: nn.Module, name: str, init, shape, dtype):
+def masked_param(module: nn.Module, name: str, init, shape, dtype):
+    """A weight tensor ``name`` with its mask in the ``"masks"`` collection (all ones at first); the
+    module computes with weight * mask."""
     weight = module.param(name, init, shape, dtype)
     mask = module.variable(MASKS, name, lambda: jnp.ones(shape, dtype))
     return weight * mask.value
@@ -70,7 +72,7 @@ class MaskedConv(nn.Module):
     def __call__(self, h):
         k = self.kernel_size
         shape = (k, k, h.shape[-1], self.features)
-        kernel = _masked_param(self, "kernel", _conv_init(self.init_scheme), shape, self.param_dtype)
+        kernel = masked_param(self, "kernel", _conv_init(self.init_scheme), shape, self.param_dtype)
         return conv2d(h, kernel, self.padding)
 
 
@@ -154,7 +156,7 @@ class FFNN(nn.Module):
         width = self.alpha * N
         if abs(width - round(width)) > 1e-9:
             raise NetworkConfigError(f"alpha * N must be an integer width, got {self.alpha} * {N}")
-        W = _masked_param(self, "kernel", nn.initializers.normal(self.init_std),
+        W = masked_param(self, "kernel", nn.initializers.normal(self.init_std),
                           (N, int(round(width))), self.param_dtype)
         return jnp.sum(nn.relu(x.astype(self.param_dtype) @ W), axis=-1)
 

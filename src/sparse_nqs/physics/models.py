@@ -193,6 +193,34 @@ class TFIM(Model):
         return "bonds", tuple(tuple(b) for b in self.bonds)
 
 
+@dataclass(frozen=True)
+class TFIMChain(TFIM):
+    """The open TFIM chain H = -sum_i Z_i Z_{i+1} - kappa sum_i X_i of L spins, the system whose
+    measurement data the RBM family learns (docs/rbm.md). Everything but the lattice is the TFIM's;
+    the ground-state energy has a closed form (:func:`sparse_nqs.physics.exact.free_fermion_energy`)."""
+
+    kappa: float = 1.0
+
+    name: ClassVar[str] = "tfim_chain"
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.boundary != "open":
+            raise ModelError("the TFIM chain of the RBM family has open ends; boundary must be 'open'")
+
+    @property
+    def N(self) -> int:
+        return self.L
+
+    @cached_property
+    def bonds(self) -> list[tuple[int, int]]:
+        return [(i, i + 1) for i in range(self.L - 1)]
+
+    @property
+    def label(self) -> str:
+        return super().label.replace("tfim_L", "tfim_chain_N", 1)
+
+
 # --------------------------------------------------------------------------------------------
 # Toric code
 # --------------------------------------------------------------------------------------------
