@@ -83,6 +83,29 @@ def test_tenpy_extrapolated_energy_brackets_the_exact_one():
     assert 0 < extrapolated["error"] < 1e-5 * abs(e0)
 
 
+def test_perfect_sampling_of_the_dmrg_state_draws_the_exact_ground_state_distribution():
+    """Open chain, N = 8, chi 16 (exact): each sample's probability under the MPS is |psi|^2 of ED, and
+    the magnetisation histogram of 20000 samples agrees with the exact one (chi-squared, 8 dof)."""
+    from sparse_nqs.physics.dmrg.sampling import sample_mps
+    from sparse_nqs.physics.models import TFIMChain
+
+    model = TFIMChain(8, 1.0)
+    result = tfim_dmrg(model, "tenpy", DMRGSchedule(n_sweeps=10, maxdims=(4, 8, 16)))
+    samples, log_p = sample_mps(result.mps, 20_000, seed=0)
+    assert samples.shape == (20_000, 8) and samples.dtype == np.uint8
+    exact = exact_ground_state(model).vector ** 2
+    index = (2**8 - 1) - samples.astype(np.int64) @ (1 << np.arange(7, -1, -1))  # NetKet order: up first
+    np.testing.assert_allclose(np.exp(log_p), exact[index], rtol=1e-6)
+    from sparse_nqs.rbm import all_visible
+
+    n_up_exact = np.bincount(all_visible(8).sum(axis=1).astype(int), weights=exact, minlength=9)
+    observed = np.bincount(samples.sum(axis=1), minlength=9)
+    expected = len(samples) * n_up_exact
+    keep = expected > 5
+    assert np.sum((observed[keep] - expected[keep]) ** 2 / expected[keep]) < 26.1  # 99.9% quantile, 8 dof
+    np.testing.assert_array_equal(sample_mps(result.mps, 500, seed=4)[0], sample_mps(result.mps, 500, seed=4)[0])
+
+
 def test_tenpy_is_reproducible_with_a_seed():
     schedule = DMRGSchedule(n_sweeps=2, maxdims=(4,), seed=7)
     a = tfim_dmrg(TFIM(3), "tenpy", schedule)

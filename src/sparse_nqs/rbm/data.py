@@ -8,6 +8,8 @@ import numpy as np
 
 from ..errors import SparseNQSError
 from ..names import ED_AUTO_MAX_SPINS
+from ..physics.dmrg import DMRGSchedule, tfim_dmrg
+from ..physics.dmrg.sampling import sample_mps
 from ..physics.exact import exact_ground_state
 from .model import all_visible
 
@@ -16,11 +18,12 @@ class DataError(SparseNQSError, ValueError):
     pass
 
 
-def ground_state_distribution(model) -> np.ndarray:
-    """|psi(v)|^2 of the exact ground state over :func:`~sparse_nqs.rbm.model.all_visible` order."""
+def ground_state_distribution(model, state=None) -> np.ndarray:
+    """|psi(v)|^2 of the exact ground state (``state``: an ExactGroundState of ``model`` already
+    computed) over :func:`~sparse_nqs.rbm.model.all_visible` order."""
     if model.N > ED_AUTO_MAX_SPINS:
         raise DataError(f"exact sampling needs N <= {ED_AUTO_MAX_SPINS} (N = {model.N}); use DMRG samples")
-    state = exact_ground_state(model)
+    state = state or exact_ground_state(model)
     if state.vector is None:
         raise DataError(f"the ground state of {model.label} is degenerate: no single |psi|^2 to sample")
     probabilities = state.vector**2
@@ -34,6 +37,23 @@ def exact_samples(probabilities: np.ndarray, n_samples: int, seed: int) -> np.nd
         raise DataError(f"a distribution over 2^N configurations was expected, got {len(probabilities)} entries")
     index = np.random.default_rng(seed).choice(len(probabilities), size=n_samples, p=probabilities)
     return all_visible(N)[index].astype(np.uint8)
+
+
+def measurement_data(model, n_samples: int, seed: int, backend: str = "tenpy",
+                     schedule: DMRGSchedule | None = None) -> tuple[np.ndarray, dict]:
+    """Z-basis samples of the ground state of ``model`` (a TFIM chain) and their metadata: exact up to
+    20 spins, else perfect samples of the DMRG state (``backend``, ``schedule``; the record keeps its
+    energy, bond dimensions, truncation errors and sweeps)."""
+    if model.N <= ED_AUTO_MAX_SPINS:
+        state = exact_ground_state(model)
+        samples = exact_samples(ground_state_distribution(model, state), n_samples, seed)
+        return samples, {"method": "ed", "energy": state.energy, "seed": seed, "n_samples": n_samples}
+    result = tfim_dmrg(model, backend, schedule)
+    if result.mps is None:
+        raise DataError(f"the {backend} backend returned no MPS to sample")
+    samples, _ = sample_mps(result.mps, n_samples, seed)
+    return samples, {"method": "dmrg", "backend": backend, "energy": result.energy, "seed": seed,
+                     "n_samples": n_samples, "dmrg": result.details()}
 
 
 def magnetisation(samples: np.ndarray) -> np.ndarray:

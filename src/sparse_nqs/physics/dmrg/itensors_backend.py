@@ -95,6 +95,7 @@ def result_from_julia(out, schedule: DMRGSchedule, wall_seconds: float) -> DMRGR
         sweep_max_bond_dims=np.asarray(out.sweep_maxlinkdims, dtype=int).tolist(),
         sweep_truncation_errors=array("sweep_truncerrs").tolist(),
         wall_seconds=wall_seconds,
+        mps=[np.asarray(t) for t in getattr(out, "mps", [])] or None,
     )
     result.check_finite()
     return result

@@ -109,6 +109,8 @@ def tfim_dmrg_tenpy(model, schedule: DMRGSchedule) -> DMRGResult:
         sweep_max_bond_dims=[int(c) for c in stats["max_chi"]],
         sweep_truncation_errors=[float(e) for e in stats["max_trunc_err"]],
         wall_seconds=time.perf_counter() - start,
+        # right-canonical B tensors (TeNPy may carry complex phases), SpinHalfSite's basis is (up, down)
+        mps=[psi.get_B(i, "B").itranspose(["vL", "p", "vR"]).to_ndarray() for i in range(N)],
     )
     result.check_finite()
     return result

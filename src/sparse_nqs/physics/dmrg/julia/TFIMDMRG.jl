@@ -39,6 +39,28 @@ function ITensorMPS.measure!(r::SweepRecorder; energy, psi, bond, sweep, half_sw
 end
 
 """
+    mps_arrays(psi)
+
+The tensors of `psi` as plain arrays (chi_left, 2, chi_right) for sampling on the Python side
+(sparse_nqs.physics.dmrg.sampling): orthogonality centre on the first site, so every later tensor is
+right-orthonormal; physical index 1 = "Up" (Z = +1), as the Python side's index 0.
+"""
+function mps_arrays(psi::MPS)
+    psi = orthogonalize(psi, 1)
+    n = length(psi)
+    arrays = Array{Float64,3}[]
+    for i in 1:n
+        s = siteind(psi, i)
+        left = i > 1 ? linkind(psi, i - 1) : nothing
+        right = i < n ? linkind(psi, i) : nothing
+        order = filter(!isnothing, [left, s, right])
+        a = real.(Array(psi[i], order...))
+        push!(arrays, reshape(a, isnothing(left) ? 1 : dim(left), dim(s), isnothing(right) ? 1 : dim(right)))
+    end
+    return arrays
+end
+
+"""
     tfim_dmrg(n_sites, bonds, kappa, maxdims, nsweeps, cutoff, init_linkdim, seed)
 
 Ground state of the TFIM on `n_sites` spins with couplings on the rows of `bonds` (an n_bonds x 2
@@ -66,6 +88,7 @@ function tfim_dmrg(n_sites::Integer, bonds::AbstractMatrix{<:Integer}, kappa::Re
     zz = 4.0 .* real.(correlation_matrix(psi, "Sz", "Sz"))
     xx = 4.0 .* real.(correlation_matrix(psi, "Sx", "Sx"))
     return (energy=Float64(real(energy)), mx_sites=mx_sites, mz_sites=mz_sites, zz=zz, xx=xx,
+            mps=mps_arrays(psi),
             sweep_energies=recorder.energies, sweep_truncerrs=recorder.truncerrs,
             sweep_maxlinkdims=recorder.maxlinkdims,
             itensors_version=string(pkgversion(ITensors)),
