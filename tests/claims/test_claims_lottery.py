@@ -37,12 +37,14 @@ def test_sparsity_without_loss_needs_the_papers_80_percent():
     h = pd.concat([
         history("strong", N_LONG, matching_until(15)),  # matches down to n = 0.167 n_init: 83%
         history("weak", N_LONG, matching_until(7)),     # matches down to 0.464 n_init: 54%, the old rule's pass
-        history("short", N_PATH, matching_until(8, N_PATH)),  # the path stops at 0.41 n_init
+        history("short", N_PATH, matching_until(8, N_PATH)),  # the path stops at 0.41 n_init, still matching
+        history("lost", N_PATH, matching_until(3, N_PATH)),  # ... and one that lost the accuracy at 0.77
         history("res", N_LONG, matching_until(15)),
     ])
-    runs = pd.DataFrame([run("strong"), run("weak", network="cnn"), run("short"), run("res", network="rescnn")])
-    rows = sparsity_without_loss(FigureTables(runs=runs, histories=h), spec("strong", "weak", "short", "res"))
-    assert statuses(rows) == ["pass", "fail", "not applicable"]  # the ResCNN has its own claim
+    runs = pd.DataFrame([run("strong"), run("weak", network="cnn"), run("short"), run("lost"),
+                         run("res", network="rescnn")])
+    rows = sparsity_without_loss(FigureTables(runs=runs, histories=h), spec("strong", "weak", "short", "lost", "res"))
+    assert statuses(rows) == ["pass", "fail", "not applicable", "fail"]  # the ResCNN has its own claim
     assert "sparsity 83%" in rows[0]["measured"] and "sparsity 54%" in rows[1]["measured"]
     assert "needs more iterations" in rows[2]["measured"]
     assert rows[0]["paper"].startswith("Abstract") and "80%: the paper" in rows[0]["basis"]

@@ -87,7 +87,8 @@ def sparsity_without_loss(tables: FigureTables, spec: dict, figure: str = "fig1"
         reached = float(sparse["n"].min()) / n_init
         measured = (f"n_min = {n_min:g} = {n_min / n_init:.3g} n_init (n_init = {n_init:g}, sparsity "
                     f"{1 - n_min / n_init:.0%}); dense {which(points.attrs['exact'])} = {g(eps_dense)}")
-        if reached > 1 - SPARSITY_WITHOUT_LOSS:
+        if reached > 1 - SPARSITY_WITHOUT_LOSS and n_min == float(sparse["n"].min()):
+            # the accuracy held to the end of a path that stops short of the paper's sparsity
             rows.append(SPARSITY.undecided(who, figure, measured + f"; the path stops at {reached:.2g} n_init, "
                                            f"above {1 - SPARSITY_WITHOUT_LOSS:.2g} n_init: needs more iterations"))
             continue
