@@ -58,8 +58,8 @@ def _dense_tolerance(eps_dense, err_dense, err):
 
 SPARSITY = Claim(
     statement="pruned to >= 80% sparsity without significant loss of accuracy",
-    paper="Abstract and Sec. 4.1 (Fig. 1): FFNNs and CNNs are pruned 'up to 80-95% sparsity without significant "
-          "loss in accuracy'",
+    paper="Fig. 1: FFNNs and CNNs are pruned 'up to 80-95% sparsity without significant loss in accuracy' "
+          "(the abstract: 'by more than an order of magnitude in parameter count')",
     expected=(f"IMP-WR eps_rel within {DENSE_MATCH_FACTOR:g}x of the dense eps_rel (sampled errors: or within "
               f"{MATCH_SIGMAS:g} standard errors) at every n >= n_min, with n_min <= "
               f"{1 - SPARSITY_WITHOUT_LOSS:.2g} n_init"),
@@ -98,7 +98,7 @@ def sparsity_without_loss(tables: FigureTables, spec: dict, figure: str = "fig1"
 
 LEARNED = Claim(
     statement="a learned structure with 5-20% of the weights matches the dense network",
-    paper="Sec. 4.1 (Fig. 1): a structure learned by IMP with '5-20% weights of the dense model' trained in "
+    paper="Fig. 1: a structure learned by IMP with '5-20% weights of the dense model' trained in "
           "isolation matches the dense one",
     expected=(f"some ticket T(theta_init, m_imp) or T(theta_rand, m_imp) with {LEARNED_DENSITY[0]:g} n_init <= n "
               f"<= {LEARNED_DENSITY[1]:g} n_init has eps_rel within {DENSE_MATCH_FACTOR:g}x of the dense eps_rel"),
@@ -135,7 +135,7 @@ def learned_structure_matches_dense(tables: FigureTables, spec: dict, figure: st
 
 AGREE = Claim(
     statement="T(theta_init, m_imp) and T(theta_rand, m_imp) agree",
-    paper="Abstract and Sec. 4.1 (Fig. 1): 'performance depends only on the structure of the sparse subnetwork, "
+    paper="Abstract (Fig. 1): 'performance depends only on the structure of the sparse subnetwork, "
           "not on the specific initialization'",
     expected=(f"eps_rel ratio (larger/smaller) <= {TICKET_AGREE_FACTOR:g} at the {SPARSE_TICKETS} sparsest ticket "
               "iterations below the high-error plateau"),
@@ -168,7 +168,7 @@ def tickets_agree(tables: FigureTables, spec: dict, figure: str = "fig1") -> lis
 
 RANDOM_MASK = Claim(
     statement="IMP-mask tickets beat the random-mask ticket T(theta_init, m_rand) at high sparsity",
-    paper="Sec. 4.1 (Fig. 1): the random-mask control T(theta_init, m_rand) reaches much larger errors at high "
+    paper="Fig. 1: the random-mask control T(theta_init, m_rand) reaches much larger errors at high "
           "sparsity",
     expected=(f"eps_rel of T(theta_init, m_imp) and T(theta_rand, m_imp) below that of T(theta_init, m_rand) at "
               f"each of the {SPARSE_TICKETS} sparsest ticket iterations below the high-error plateau"),
@@ -203,7 +203,7 @@ def tickets_beat_random_mask(tables: FigureTables, spec: dict, figure: str = "fi
 
 RESCNN = Claim(
     statement="ResCNN tickets are independent of the initial parameters and of the mask",
-    paper="Sec. 4.1 (Fig. 1c): the ResCNN's performance is 'fairly independent of both the initial parameters "
+    paper="Fig. 1c: the ResCNN's performance is 'fairly independent of both the initial parameters "
           "and the learned masks'",
     expected=(f"T(theta_init, m_imp), T(theta_rand, m_imp) and T(theta_init, m_rand) within a factor "
               f"{TICKET_AGREE_FACTOR:g} of each other (largest / smallest eps_rel) at every ticket iteration below "
@@ -238,7 +238,7 @@ def rescnn_tickets_independent(tables: FigureTables, spec: dict, figure: str = "
 ALTERNATIVES = {"imp_ct": "IMP-CT", "irp_wr": "IRP-WR"}
 ALTERNATIVE = Claim(
     statement="IMP-WR reaches lower errors than {other}",
-    paper="App. A (Fig. 5): IMP with weight rewinding reaches lower errors than IMP with continued training and "
+    paper="Appendix, Fig. 5: IMP with weight rewinding reaches lower errors than IMP with continued training and "
           "than random pruning with rewinding",
     expected=(f"IMP-WR distinctly better: one-sided sign test over the common n at level {SIGN_TEST_LEVEL:g}, "
               f"counting only pairs that differ by more than {DIFFERENCE_SIGMAS:g} combined standard errors "
@@ -275,7 +275,7 @@ def imp_wr_beats_alternatives(tables: FigureTables, spec: dict, figure: str = "f
 
 VARIANCE = Claim(
     statement="the energy variance scales like the energy error",
-    paper="App. B (Fig. 6): sigma^2/N against n follows the error curves",
+    paper="Appendix B, Fig. 6: sigma^2/N against n follows the error curves",
     expected=(f"along the IMP-WR path: Spearman rank correlation of sigma^2/N with Delta E/N >= "
               f"{VARIANCE_RANK_MIN:g} and fitted exponent s of sigma^2/N ~ (Delta E/N)^s in "
               f"[{VARIANCE_EXPONENT[0]:g}, {VARIANCE_EXPONENT[1]:g}]"),
@@ -307,7 +307,7 @@ def variance_follows_error(tables: FigureTables, spec: dict, figure: str = "fig6
 
 BEYOND_DMRG = Claim(
     statement="dense ResCNNs reach a lower energy than DMRG",
-    paper="Sec. 4.1 (Fig. 1 inset): dense ResCNNs reach a lower energy than DMRG with chi = 3000 (10x10 at kappa_c)",
+    paper="Fig. 1 inset: dense ResCNNs reach a lower energy than DMRG with chi = 3000 (10x10 at kappa_c)",
     expected=f"the lowest dense ResCNN energy below the DMRG energy by more than {VARIATIONAL_SIGMAS:g} standard errors",
     basis=f"{VARIATIONAL_SIGMAS:g} sigma: the variational check's rule. A DMRG energy converged at the run's own "
           "field should make this fail (docs/science.md, the kappa_c reference)",

@@ -17,7 +17,7 @@ SHIFT_FACTOR = 2.0
 
 VARIATIONAL = Claim(
     statement="variational principle: no trained network below its reference energy",
-    paper="Sec. 2 (variational Monte Carlo): a variational energy cannot lie below the ground-state energy; the "
+    paper="The variational principle behind VMC: a variational energy cannot lie below the ground-state energy; the "
           "paper's own kappa_c reference (Figs. 1, 2a) lies 4.15e-4 per spin below its DMRG value",
     expected=(f"E >= E_ref - {VARIATIONAL_SIGMAS:g} standard errors for every evaluated energy (dense networks, "
               "pruning paths, tickets); exact energies where N <= 16"),

@@ -78,7 +78,7 @@ def _at_kappa_c(info) -> bool:
 
 REGIONS = Claim(
     statement="error-vs-n curves show a HEP, an APL and a LEP {phase}",
-    paper="Sec. 4.2 (Fig. 2): Delta E against n falls in three regions, a high-error plateau (HEP), an "
+    paper="Fig. 2: Delta E against n falls in three regions, a high-error plateau (HEP), an "
           "approximate power law (APL) and a low-error plateau (LEP), in every phase",
     expected=(f"3-piece fit of log Delta E/N against log n (>= {MIN_REGION_POINTS} points): |HEP slope| and "
               f"|LEP slope| <= {PLATEAU_SLOPE_MAX:g}, APL slope < {APL_SLOPE_MAX:g}, for every run of the phase; "
@@ -162,7 +162,7 @@ def _collapse(tables, runs, x, figure, claim, label):
 
 WIDTHS = Claim(
     statement="FFNNs of different width coincide in the HEP and APL",
-    paper="Sec. 4.2 (Fig. 2a): Delta E against n of FFNNs with alpha = 1, 2.5, 5 coincide in the HEP and the APL; "
+    paper="Fig. 2a: Delta E against n of FFNNs with alpha = 1, 2.5, 5 coincide in the HEP and the APL; "
           "over-parametrisation only lowers the LEP",
     expected=(f"at kappa_c, every FFNN's Delta E/N within {COLLAPSE_FACTOR:g}x of the widest-path FFNN's "
               f"(log-log interpolation) at all n below the smallest APL/LEP kink, >= {MIN_COLLAPSE_POINTS} points"),
@@ -182,7 +182,7 @@ def width_collapse(tables: FigureTables, spec: dict, figure: str = "fig2") -> li
 
 FERROMAGNET = Claim(
     statement="the ferromagnet enters the HEP at larger n than the critical point and the paramagnet",
-    paper="Sec. 4.2 (Fig. 2b, c): the boundaries of the regions are set by the Hamiltonian; in the ferromagnetic "
+    paper="Fig. 2b, c: the boundaries of the regions are set by the Hamiltonian; in the ferromagnetic "
           "phase the HEP starts at lower sparsity",
     expected="HEP/APL kink n of every ferromagnetic run above that of every critical and paramagnetic run of the "
              "same network (3-piece fits)",
@@ -214,7 +214,7 @@ def ferromagnet_enters_hep_first(tables: FigureTables, spec: dict, figure: str =
 
 SIZES = Claim(
     statement="Delta E/N against rho coincides across lattice sizes in the HEP and APL",
-    paper="Sec. 4.3 (Fig. 3a): the absolute error per spin against rho = n/N collapses for L = 4..10",
+    paper="Fig. 3a: the absolute error per spin against rho = n/N collapses for L = 4..10",
     expected=(f"at kappa_c, every run's Delta E/N within {COLLAPSE_FACTOR:g}x of the longest path's at all rho "
               f"below the smallest APL/LEP kink, >= {MIN_COLLAPSE_POINTS} points"),
     basis=f"factor {COLLAPSE_FACTOR:g}: ours, the scatter of independent trainings",
@@ -232,7 +232,7 @@ def size_collapse(tables: FigureTables, spec: dict, figure: str = "fig3") -> lis
 
 DIP = Claim(
     statement="fidelity dip at rho_c ~ 3-5 with a magnetisation jump",
-    paper="Sec. 4.3 (Fig. 3b-d): at the onset of the HEP the fidelity between neighbouring pruned states drops at "
+    paper="Fig. 3b-d: at the onset of the HEP the fidelity between neighbouring pruned states drops at "
           "rho_c ~ 3-5, where the magnetisations change",
     expected=(f"fidelity minimum at {RHO_C_TFIM_RANGE[0]:g} <= rho_c <= {RHO_C_TFIM_RANGE[1]:g} with 1 - F_min >= "
               f"{DIP_CONTRAST:g}x the median 1 - F of the path and >= {DIP_SIGMAS:g} standard errors, and the "
@@ -291,7 +291,7 @@ def fidelity_dip_tfim(tables: FigureTables, spec: dict, figure: str = "fig3") ->
 
 KINK = Claim(
     statement="the error has its HEP kink at rho_c",
-    paper="Sec. 4.3 (Fig. 3a, b): the HEP sets in at the rho_c of the fidelity drop",
+    paper="Fig. 3a, b: the HEP sets in at the rho_c of the fidelity drop",
     expected=(f"the HEP/APL kink of the 3-piece fit of Delta E/N against rho within {ROUND_WINDOW} pruning rounds "
               "of the fidelity minimum rho_c"),
     basis=f"{ROUND_WINDOW} rounds: ours, both are read off the same pruning grid",
@@ -318,7 +318,7 @@ def error_kink_at_rho_c(tables: FigureTables, spec: dict, figure: str = "fig3") 
 
 MZ = Claim(
     statement="M_z changes sharply at rho_c and vanishes deeper in the HEP",
-    paper="Sec. 4.3 (Fig. 3c): M_z changes sharply at rho_c (first order in shallow networks) and drops to zero "
+    paper="Fig. 3c: M_z changes sharply at rho_c (first order in shallow networks) and drops to zero "
           "deeper inside the HEP; seen from L = 7 on",
     expected=(f"largest one-round |Delta M_z| >= {MZ_JUMP_MIN:g}, within {ROUND_WINDOW} rounds of the fidelity "
               f"minimum, and |M_z| < {MZ_ZERO:g} at the {HEP_POINTS} sparsest points; runs with L >= {MZ_MIN_L}"),

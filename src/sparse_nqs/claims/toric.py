@@ -199,7 +199,7 @@ def complete_filters_at_rho_c(tables: FigureTables, spec: dict, figure: str = "f
 
 CONSTRUCTION = Claim(
     statement="odd-parity construction: E/N -> -1 and variance -> 0 as W grows",
-    paper="App. (Fig. 7): untrained sparse FFNNs built from odd-parity plaquette filters reach E/N -> -1 and "
+    paper="Appendix, Fig. 7: untrained sparse FFNNs built from odd-parity plaquette filters reach E/N -> -1 and "
           "sigma^2 -> 0 as the filter weight W grows",
     expected=(f"over the {LARGE_W_POINTS} largest W: |E/N + 1| and sigma^2/N non-increasing, and at the largest W "
               f"|E/N + 1| < {ENERGY_TOL:g}, sigma^2/N < {VARIANCE_TOL:g}"),
