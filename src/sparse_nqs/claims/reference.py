@@ -79,8 +79,8 @@ def reference_field_shift(tables: FigureTables, spec: dict, figure: str = "fig1"
                if {"reference_source", "record_energy"} <= set(h) else None)
     if shifted is None or not shifted.any():
         return [FIELD.undecided("", figure, "every reference is at its run's own field; set "
-                                            f"figures.{figure}.reference.kappa_c_field: 3.04483 "
-                                            "(workflow/presets/reference-code.yaml) to see the authors' artifact")]
+                                            f"figures.{figure}.reference.kappa_c_field: 3.04483 to see the authors' "
+                                            "artifact (workflow/presets/reference-code.yaml sets it for Fig. 2)")]
     rows = []
     for run, part in h[shifted & (numeric(h, "iteration") >= -1)].groupby("run", sort=False):
         if "method" in part:
