@@ -27,6 +27,7 @@ include: "workflow/rules/training.smk"
 include: "workflow/rules/tickets.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/publish.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -37,23 +38,6 @@ rule all:
         [result(paths.figure(fig, ".pdf")) for fig in FIGURES],
         result(paths.CLAIMS),
     default_target: True
-
-
-# Everything a reader needs to re-plot every figure and re-check every claim without retraining, in
-# one archive named by commit: `sparse-nqs unpack` restores it in a fresh clone (docs/workflow.md).
-rule bundle:
-    input:
-        rules.all.input,
-    output:
-        result(paths.bundle(COMMIT)),
-    params:
-        commit=COMMIT,
-        configfiles=[os.path.relpath(c) for c in workflow.configfiles],
-    localrule: True
-    log:
-        "results/logs/bundle.log",
-    script:
-        "scripts/bundle.py"
 
 
 rule references:
