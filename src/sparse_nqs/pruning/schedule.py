@@ -36,18 +36,22 @@ def prune_count(p_r: float, n_remaining: int) -> int:
     return max(1, int(np.rint(p_r * n_remaining)))
 
 
-def remaining_weight_sequence(pool: int, p_r: float, iterations: int, fixed: int = 0) -> list[int]:
+def remaining_weight_sequence(pool: int, p_r: float, iterations: int, fixed: int = 0,
+                              first_p_r: float | None = None) -> list[int]:
     """n_0 .. n_I: counted weights after each round; ``pool`` prunable, ``fixed`` never pruned.
+    ``first_p_r``: a different rate for the first round only (the RBM thesis' 40%, then 5% per round).
 
     Raises if the pool would be exhausted (fewer than one weight left) within ``iterations``.
     """
-    if not 0 < p_r < 1:
-        raise PruningScheduleError(f"p_r must lie in (0, 1), got {p_r}")
+    for name, rate in (("p_r", p_r), ("first_p_r", first_p_r)):
+        if rate is not None and not 0 < rate < 1:
+            raise PruningScheduleError(f"{name} must lie in (0, 1), got {rate}")
     if iterations < 0:
         raise PruningScheduleError(f"the number of pruning iterations must be >= 0, got {iterations}")
     remaining = [pool]
     for i in range(iterations):
-        left = remaining[-1] - prune_count(p_r, remaining[-1])
+        rate = first_p_r if i == 0 and first_p_r is not None else p_r
+        left = remaining[-1] - prune_count(rate, remaining[-1])
         if left < 1:
             raise PruningScheduleError(
                 f"{iterations} pruning iterations at p_r = {p_r} exhaust the {pool} prunable weights "

@@ -10,9 +10,17 @@ pruned (Golubeva and Melko 2022; docs/rbm.md).
 
 from .data import exact_samples, ground_state_distribution, magnetisation, measurement_data, z2_ratio
 from .metrics import fidelity, kl_divergence
-from .model import PositiveRBM, all_visible, free_energy, init_rbm, log_probabilities
+from .model import (
+    PositiveRBM,
+    all_visible,
+    free_energy,
+    init_rbm,
+    is_connected,
+    log_probabilities,
+    min_connected_weights,
+)
 from .training import CDSettings, gibbs_steps, likelihood_gradient, train, train_epoch
 
 __all__ = ["CDSettings", "PositiveRBM", "all_visible", "exact_samples", "fidelity", "free_energy",
-           "gibbs_steps", "ground_state_distribution", "init_rbm", "kl_divergence", "likelihood_gradient",
-           "log_probabilities", "magnetisation", "measurement_data", "train", "train_epoch", "z2_ratio"]
+           "gibbs_steps", "ground_state_distribution", "init_rbm", "is_connected", "kl_divergence", "likelihood_gradient",
+           "log_probabilities", "magnetisation", "measurement_data", "min_connected_weights", "train", "train_epoch", "z2_ratio"]

@@ -85,3 +85,25 @@ def log_probabilities(variables: dict, N: int, chunk: int = 1 << 16) -> np.ndarr
     configs = all_visible(N)
     values = np.concatenate([np.asarray(f(configs[k:k + chunk])) for k in range(0, len(configs), chunk)])
     return values - float(jax.scipy.special.logsumexp(values))
+
+
+# --------------------------------------------------------------------------------------------
+# the RBM as a graph
+# --------------------------------------------------------------------------------------------
+def min_connected_weights(n_visible: int, n_hidden: int) -> int:
+    """Fewest weights of a connected RBM graph: a connected graph of V + H nodes needs V + H - 1 edges
+    (26 for the 18 x 9 RBM: below 16.05% of its weights it must be disconnected)."""
+    return n_visible + n_hidden - 1
+
+
+def is_connected(mask) -> bool:
+    """Whether the bipartite graph of visible and hidden units with an edge per unmasked weight
+    (``mask``: (N, N_h)) is connected."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    mask = np.asarray(mask) != 0
+    n_visible, n_hidden = mask.shape
+    rows, cols = np.nonzero(mask)
+    adjacency = csr_matrix((np.ones(len(rows)), (rows, n_visible + cols)), shape=(n_visible + n_hidden,) * 2)
+    return connected_components(adjacency, directed=False)[0] == 1
