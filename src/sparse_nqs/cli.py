@@ -139,7 +139,7 @@ def run_unpack(args) -> int:
     from .plan import Plan
 
     root = Path(args.directory)
-    plan = Plan.from_config(load_config(*(root / c if not Path(c).is_absolute() else c for c in args.config)))
+    plan = Plan.from_config(load_config(*(root / c for c in args.config)))  # an absolute c stays itself
     manifest = unpack(args.bundle, root, commit=git_commit(root), fingerprints=config_fingerprints(plan))
     configs = " ".join(f"--configfile {c}" for c in args.config)
     print(f"restored {len(manifest['files'])} files of commit {manifest['commit'][:12]}; now "

@@ -24,14 +24,14 @@ Config sections used here (besides ``defaults`` and ``runs``, see :mod:`sparse_n
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass, field
 
 from . import paths
 from .config.check import ConfigError, check_config, is_toric, resolve_run, run_summary
-from .names import FIGURES, KAPPA_C, KAPPA_C_RTOL
+from .names import FIGURES
 from .physics.models import make_model
 from .pruning.experiment import batch_tickets, phase_settings, ticket_list
+from .results import phase_of
 from .settings import FIGURE_DEFAULTS, PLOTTING_DEFAULTS, REFERENCE_DEFAULTS, RESOURCE_DEFAULTS
 
 
@@ -102,7 +102,7 @@ class Plan:
         out = {}
         for run in self.figures[fig]["runs"]:
             model = self.runs[run]["model"]
-            if not self.is_toric(run) and math.isclose(model["kappa"], KAPPA_C, rel_tol=KAPPA_C_RTOL):
+            if phase_of({"model": model["name"], "kappa": model["kappa"]}) == "a":  # at kappa_c
                 shifted = {**model, "kappa": float(field_c)}
                 out[system_id(shifted)] = shifted
         return out

@@ -120,8 +120,7 @@ class FigureTables:
             parts = []
             for run, part in table.groupby("run", sort=False):
                 row = info.loc[run]
-                critical = (not is_toric(row) and is_finite(row.get("kappa"))
-                            and math.isclose(float(row["kappa"]), KAPPA_C, rel_tol=KAPPA_C_RTOL))
+                critical = is_finite(row.get("kappa")) and phase_of(row) == "a"
                 same = (records["model"] == row["model"]) & (records["L"] == row["L"])
                 if isinstance(row.get("boundary"), str):
                     same &= records["boundary"] == row["boundary"]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..names import TICKET_VARIANTS
-from ..results import has_exact, is_finite, is_toric, network_label, numeric
+from ..results import error_values, has_exact, is_finite, is_toric, network_label, numeric, spins_per_row
 
 CLAIM_COLUMNS = ["claim", "figure", "paper", "measured", "expected", "basis", "status"]
 PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "not applicable"
@@ -123,26 +123,20 @@ def path(tables, run, method="imp_wr", column="eps_rel") -> pd.DataFrame:
         out = pd.DataFrame(columns=["iteration", "n", "rho", "value", "error"])
         out.attrs["exact"] = False
         return out
-    value, exact = best_values(h, column)
-    error = pd.Series(0.0, index=h.index)
-    if not exact and column in ("eps_rel", "delta_e_per_spin"):
-        scale = numeric(h, "reference_energy").abs() if column == "eps_rel" else spins_of(tables, run, h)
-        error = (numeric(h, "energy_error") / scale).fillna(0.0)
-    elif not exact and f"{column}_error" in h:
-        error = numeric(h, f"{column}_error").fillna(0.0)
+    info = tables.run_info(run)
+    if column in ("eps_rel", "delta_e_per_spin"):  # the figures' values and error bars
+        value, error = error_values(h, column, info)
+        exact = error is None
+    else:
+        value, exact = best_values(h, column)
+        error = None if exact or f"{column}_error" not in h else numeric(h, f"{column}_error")
+    error = pd.Series(0.0, index=h.index) if error is None else error.fillna(0.0)
     n = numeric(h, "n")
-    rho = numeric(h, "rho") if "rho" in h else n / spins_of(tables, run, h)
+    rho = numeric(h, "rho") if "rho" in h else n / spins_per_row(h, info)
     out = pd.DataFrame({"iteration": numeric(h, "iteration"), "n": n, "rho": rho, "value": value, "error": error})
     out = out[np.isfinite(out["value"]) & np.isfinite(out["n"])].sort_values("n", ascending=False)
     out.attrs["exact"] = exact
     return out
-
-
-def spins_of(tables, run, rows: pd.DataFrame) -> pd.Series:
-    """N of each row (its column, else the run's)."""
-    if "N" in rows and numeric(rows, "N").notna().all():
-        return numeric(rows, "N")
-    return pd.Series(float(tables.spins(run)), index=rows.index)
 
 
 def pruned(points: pd.DataFrame) -> pd.DataFrame:

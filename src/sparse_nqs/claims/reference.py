@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..results import VARIATIONAL_SIGMAS, FigureTables, below_reference, has_exact, is_finite, numeric
-from .common import HEP_POINTS, Claim, g, subject
+from ..results import VARIATIONAL_SIGMAS, FigureTables, below_reference, is_finite, numeric
+from .common import HEP_POINTS, Claim, best_values, g, subject
 
 #: at most this many violations are listed in the measured column
 LISTED = 4
@@ -68,10 +68,6 @@ FIELD = Claim(
 )
 
 
-def _energies(rows):
-    return numeric(rows, "exact_energy") if has_exact(rows, "energy") else numeric(rows, "energy")
-
-
 def reference_field_shift(tables: FigureTables, spec: dict, figure: str = "fig1") -> list[dict]:
     """The LEP floor at kappa_c with and without the authors' shifted reference field."""
     h = tables.histories
@@ -86,7 +82,7 @@ def reference_field_shift(tables: FigureTables, spec: dict, figure: str = "fig1"
         if "method" in part:
             part = part[part["method"] == "imp_wr"]
         densest = part.sort_values("n", ascending=False).head(LEP_POINTS)
-        energy = _energies(densest)
+        energy = best_values(densest, "energy")[0]
         e_shift, e_own = numeric(densest, "reference_energy"), numeric(densest, "record_energy")
         floor_shift = float(np.median((energy - e_shift).abs() / e_shift.abs()))
         floor_own = float(np.median((energy - e_own).abs() / e_own.abs()))

@@ -3,13 +3,10 @@ collapse across widths and lattice sizes, the phase dependence, and the transiti
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..analysis import DIP_CONTRAST, DIP_SIGMAS, fidelity_dip, scaling_regions
-from ..names import KAPPA_C, KAPPA_C_RTOL
-from ..results import FigureTables, is_finite, is_toric, phase_of
+from ..results import FigureTables, is_finite, phase_of
 from .common import (
     COLLAPSE_FACTOR,
     HEP_POINTS,
@@ -69,11 +66,6 @@ def _round_factor(tables, run) -> float:
     p_r = tables.run_info(run).get("p_r")
     p_r = float(p_r) if is_finite(p_r) and 0 < float(p_r) < 1 else DEFAULT_PRUNING_RATE
     return (1 / (1 - p_r)) ** ROUND_WINDOW
-
-
-def _at_kappa_c(info) -> bool:
-    return not is_toric(info) and (not is_finite(info.get("kappa")) or
-                                   math.isclose(float(info["kappa"]), KAPPA_C, rel_tol=KAPPA_C_RTOL))
 
 
 REGIONS = Claim(
@@ -223,7 +215,7 @@ SIZES = Claim(
 
 def size_collapse(tables: FigureTables, spec: dict, figure: str = "fig3") -> list[dict]:
     """Delta E/N against rho coincides across L in the HEP and APL (Fig. 3a)."""
-    runs = [r for r in tables.run_names(spec) if _at_kappa_c(tables.run_info(r))]
+    runs = [r for r in tables.run_names(spec) if phase_of(tables.run_info(r)) == "a"]
     sizes = {tables.run_info(r).get("L") for r in runs}
     if len(sizes) < 2:
         return [SIZES.undecided("", figure, f"{len(sizes)} lattice size(s) at kappa_c; need 2")]
@@ -260,7 +252,7 @@ SYMBOL = {"mz": "M_z", "mx": "M_x"}
 
 
 def _critical_runs(tables, spec):
-    return [r for r in tables.run_names(spec) if _at_kappa_c(tables.run_info(r))]
+    return [r for r in tables.run_names(spec) if phase_of(tables.run_info(r)) == "a"]
 
 
 def fidelity_dip_tfim(tables: FigureTables, spec: dict, figure: str = "fig3") -> list[dict]:

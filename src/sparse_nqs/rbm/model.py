@@ -19,6 +19,7 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import netket as nk
 import numpy as np
 
 from ..networks import MASKS, masked_param
@@ -72,11 +73,9 @@ def init_rbm(n_visible: int, n_hidden: int, seed: int) -> dict:
 # exact quantities by enumeration (N <= 20)
 # --------------------------------------------------------------------------------------------
 def all_visible(N: int) -> np.ndarray:
-    """Every configuration of N visible units, (2^N, N), in the order of NetKet's
-    ``Spin(1/2, N).all_states()`` (s = 2 v - 1; the first site varies slowest, up before down), so
-    that exact vectors line up with the ED ground state."""
-    numbers = np.arange(2**N)
-    return 1.0 - ((numbers[:, None] >> np.arange(N - 1, -1, -1)) & 1)
+    """Every configuration of N visible units, (2^N, N): NetKet's ``Spin(1/2, N).all_states()`` as
+    v = (1 + s) / 2, so that exact vectors line up with the ED ground state by construction."""
+    return spins_to_visible(np.asarray(nk.hilbert.Spin(s=0.5, N=N).all_states(), dtype=np.float64))
 
 
 def log_probabilities(variables: dict, N: int, chunk: int = 1 << 16) -> np.ndarray:
