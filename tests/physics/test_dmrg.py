@@ -90,7 +90,8 @@ def test_perfect_sampling_of_the_dmrg_state_draws_the_exact_ground_state_distrib
     from sparse_nqs.physics.models import TFIMChain
 
     model = TFIMChain(8, 1.0)
-    result = tfim_dmrg(model, "tenpy", DMRGSchedule(n_sweeps=10, maxdims=(4, 8, 16)))
+    result = tfim_dmrg(model, "tenpy", DMRGSchedule(n_sweeps=10, maxdims=(4, 8, 16)), keep_mps=True)
+    assert tfim_dmrg(model, "tenpy", DMRGSchedule(n_sweeps=2, maxdims=(4,))).mps is None  # records: no MPS
     samples, log_p = sample_mps(result.mps, 20_000, seed=0)
     assert samples.shape == (20_000, 8) and samples.dtype == np.uint8
     exact = exact_ground_state(model).vector ** 2

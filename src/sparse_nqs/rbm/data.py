@@ -48,7 +48,7 @@ def measurement_data(model, n_samples: int, seed: int, backend: str = "tenpy",
         state = exact_ground_state(model)
         samples = exact_samples(ground_state_distribution(model, state), n_samples, seed)
         return samples, {"method": "ed", "energy": state.energy, "seed": seed, "n_samples": n_samples}
-    result = tfim_dmrg(model, backend, schedule)
+    result = tfim_dmrg(model, backend, schedule, keep_mps=True)
     if result.mps is None:
         raise DataError(f"the {backend} backend returned no MPS to sample")
     samples, _ = sample_mps(result.mps, n_samples, seed)

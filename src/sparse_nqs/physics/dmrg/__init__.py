@@ -36,16 +36,18 @@ def check_dmrg_request(model, backend: str) -> None:
         require_julia()
 
 
-def tfim_dmrg(model, backend: str = "tenpy", schedule: DMRGSchedule | None = None) -> DMRGResult:
+def tfim_dmrg(model, backend: str = "tenpy", schedule: DMRGSchedule | None = None,
+              keep_mps: bool = False) -> DMRGResult:
+    """DMRG of ``model``; ``keep_mps``: also return the MPS tensors (for sampling, :mod:`.sampling`)."""
     check_dmrg_request(model, backend)
     schedule = schedule or DMRGSchedule()
     if backend == "tenpy":
         from .tenpy_backend import tfim_dmrg_tenpy
 
-        return tfim_dmrg_tenpy(model, schedule)
+        return tfim_dmrg_tenpy(model, schedule, keep_mps)
     from .itensors_backend import tfim_dmrg_itensors
 
-    return tfim_dmrg_itensors(model, schedule)
+    return tfim_dmrg_itensors(model, schedule, keep_mps)
 
 
 __all__ = [

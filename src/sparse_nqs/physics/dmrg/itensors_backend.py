@@ -101,7 +101,7 @@ def result_from_julia(out, schedule: DMRGSchedule, wall_seconds: float) -> DMRGR
     return result
 
 
-def tfim_dmrg_itensors(model, schedule: DMRGSchedule) -> DMRGResult:
+def tfim_dmrg_itensors(model, schedule: DMRGSchedule, keep_mps: bool = False) -> DMRGResult:
     run = _julia_tfim_dmrg()
     start = time.perf_counter()
     out = run(
@@ -113,5 +113,6 @@ def tfim_dmrg_itensors(model, schedule: DMRGSchedule) -> DMRGResult:
         float(schedule.cutoff),
         schedule.init_bond_dim,
         schedule.seed,
+        keep_mps,
     )
     return result_from_julia(out, schedule, time.perf_counter() - start)

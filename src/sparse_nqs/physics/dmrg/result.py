@@ -73,7 +73,8 @@ class DMRGResult:
     #: Largest discarded weight of any truncation in each sweep.
     sweep_truncation_errors: list[float]
     wall_seconds: float
-    #: The final MPS for sampling: tensors (chi_left, 2, chi_right), real or complex, index 0 = up (Z = +1),
+    #: The final MPS for sampling (``keep_mps=True`` only): tensors (chi_left, 2, chi_right), real or
+    #: complex, index 0 = up (Z = +1),
     #: every site right of the first right-orthonormal (see :func:`.sampling.sample_mps`).
     mps: list | None = field(default=None, repr=False)
 

@@ -55,7 +55,7 @@ def _numpy_seed(seed: int):
         np.random.set_state(saved)
 
 
-def tfim_dmrg_tenpy(model, schedule: DMRGSchedule) -> DMRGResult:
+def tfim_dmrg_tenpy(model, schedule: DMRGSchedule, keep_mps: bool = False) -> DMRGResult:
     tenpy = _tenpy()
     from tenpy.algorithms import dmrg
     from tenpy.networks.mps import MPS
@@ -109,8 +109,10 @@ def tfim_dmrg_tenpy(model, schedule: DMRGSchedule) -> DMRGResult:
         sweep_max_bond_dims=[int(c) for c in stats["max_chi"]],
         sweep_truncation_errors=[float(e) for e in stats["max_trunc_err"]],
         wall_seconds=time.perf_counter() - start,
-        # right-canonical B tensors (TeNPy may carry complex phases), SpinHalfSite's basis is (up, down)
-        mps=[psi.get_B(i, "B").itranspose(["vL", "p", "vR"]).to_ndarray() for i in range(N)],
+        # right-canonical B tensors (TeNPy may carry complex phases), SpinHalfSite's basis is (up, down);
+        # only on request: dense copies at chi = 3000 would double the memory of a reference job
+        mps=([psi.get_B(i, "B").itranspose(["vL", "p", "vR"]).to_ndarray() for i in range(N)]
+             if keep_mps else None),
     )
     result.check_finite()
     return result

@@ -61,14 +61,16 @@ function mps_arrays(psi::MPS)
 end
 
 """
-    tfim_dmrg(n_sites, bonds, kappa, maxdims, nsweeps, cutoff, init_linkdim, seed)
+    tfim_dmrg(n_sites, bonds, kappa, maxdims, nsweeps, cutoff, init_linkdim, seed, keep_mps)
 
 Ground state of the TFIM on `n_sites` spins with couplings on the rows of `bonds` (an n_bonds x 2
-integer matrix of 0-based site pairs). Returns a NamedTuple of plain arrays for the Python side.
+integer matrix of 0-based site pairs). Returns a NamedTuple of plain arrays for the Python side;
+with `keep_mps` also the MPS tensors (`mps_arrays`; an empty list otherwise: at chi = 3000 they are
+gigabytes, and a reference record does not need them).
 """
 function tfim_dmrg(n_sites::Integer, bonds::AbstractMatrix{<:Integer}, kappa::Real,
                    maxdims::AbstractVector{<:Integer}, nsweeps::Integer, cutoff::Real,
-                   init_linkdim::Integer, seed::Integer)
+                   init_linkdim::Integer, seed::Integer, keep_mps::Bool)
     Random.seed!(seed)
     sites = siteinds("S=1/2", n_sites)
     os = OpSum()
@@ -88,7 +90,7 @@ function tfim_dmrg(n_sites::Integer, bonds::AbstractMatrix{<:Integer}, kappa::Re
     zz = 4.0 .* real.(correlation_matrix(psi, "Sz", "Sz"))
     xx = 4.0 .* real.(correlation_matrix(psi, "Sx", "Sx"))
     return (energy=Float64(real(energy)), mx_sites=mx_sites, mz_sites=mz_sites, zz=zz, xx=xx,
-            mps=mps_arrays(psi),
+            mps=keep_mps ? mps_arrays(psi) : Array{Float64,3}[],
             sweep_energies=recorder.energies, sweep_truncerrs=recorder.truncerrs,
             sweep_maxlinkdims=recorder.maxlinkdims,
             itensors_version=string(pkgversion(ITensors)),
