@@ -34,8 +34,9 @@ from flax.traverse_util import flatten_dict, unflatten_dict
 
 from sparse_nqs.networks import PRUNING_EXCLUDED
 from sparse_nqs.plan import Plan
-from sparse_nqs.pruning.experiment import Run, ticket_list
+from sparse_nqs.pruning.experiment import ticket_list
 from sparse_nqs.runtime import enable_x64
+from sparse_nqs.vmc.run import VMCRun
 from sparse_nqs.vmc.sampling import make_vstate, set_masks
 from sparse_nqs.vmc.training import train
 
@@ -67,7 +68,7 @@ def seconds_per_step(settings: dict, steps: int, density: float = 1.0, fast: boo
     """Seconds per SR step of the run's network with a random mask keeping ``density`` of its prunable
     weights; ``fast`` False: the generic step and sampler."""
     with tempfile.TemporaryDirectory() as directory:
-        run = Run({"name": "benchmark", **settings}, Path(directory))
+        run = VMCRun({"name": "benchmark", **settings}, Path(directory))
         vstate = make_vstate(run.model, run.network, run.sampling, init_seed=0, sampler_seed=0,
                              incremental_amplitudes=fast)
         if density < 1.0:

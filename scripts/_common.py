@@ -70,13 +70,13 @@ def job(snakemake, settings: dict | None = None):
 
 def run_of(snakemake):
     """The experiment Run of the job's ``run`` wildcard and its reference record."""
+    from sparse_nqs.families import make_run
     from sparse_nqs.io import read_json
     from sparse_nqs.plan import Plan
-    from sparse_nqs.pruning.experiment import Run
 
     plan = Plan.from_config(snakemake.config)
     # the run is a wildcard, or a param of the rules made per run (batched tickets)
     name = snakemake.wildcards.run if "run" in snakemake.wildcards.keys() else snakemake.params.run
-    run = Run(plan.runs[name], Path("results") / "runs" / name)
+    run = make_run(plan.runs[name], Path("results") / "runs" / name)
     reference = read_json(snakemake.input.reference) if "reference" in snakemake.input.keys() else None
     return plan, run, reference

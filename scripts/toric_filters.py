@@ -4,7 +4,7 @@ import sys
 sys.path.insert(0, snakemake.scriptdir)  # noqa: F821 - `snakemake` is injected by Snakemake
 from _common import job, run_of  # noqa: E402
 
-from sparse_nqs.pruning.experiment import toric_filter_tables  # noqa: E402
+from sparse_nqs.vmc.run import toric_filter_tables  # noqa: E402
 
 sm = snakemake  # noqa: F821
 plan, run, _ = run_of(sm)

@@ -223,14 +223,14 @@ def run_reference(args) -> int:
 def _experiment(args):
     """The Run and its reference record for the pretrain / prune / ticket commands."""
     from .config.check import load_config, resolve_run
+    from .families import make_run
     from .io import read_json
     from .physics.reference import ReferenceRequestError, compute_reference, resolve_method
-    from .pruning.experiment import Run
 
     settings = resolve_run(load_config(args.config), args.run)  # the whole config is checked first
     directory = Path(args.out) if args.out else Path("results") / "runs" / args.run
     _check_writable(directory, "--out")
-    run = Run(settings, directory)
+    run = make_run(settings, directory)
     if args.reference:
         try:
             reference = read_json(args.reference)
@@ -263,7 +263,7 @@ def _prune(args, run, reference) -> None:
 
 
 def _fidelity(args, run, reference) -> None:
-    from .pruning.experiment import fidelity_table
+    from .vmc.run import fidelity_table
 
     table = fidelity_table(run, args.method)
     low = table.loc[table.fidelity.idxmin()]

@@ -29,6 +29,8 @@ PROPOSALS = ("auto", "local", "local+star")
 PRUNING_METHODS = ("imp_wr", "imp_ct", "irp_wr")
 #: isolated tickets T(theta_init, m_imp), T(theta_rand, m_imp), T(theta_init, m_rand)
 TICKET_VARIANTS = ("init_imp", "rand_imp", "init_rand")
+#: the RBM family's tickets: those, and T(theta_init, m_cluster), the source's constructed cluster mask (sc)
+RBM_TICKET_VARIANTS = TICKET_VARIANTS + ("cluster",)
 
 # ----------------------------------------------------------------------------- references
 #: how a system's reference energy is computed

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 
 from . import paths
 from .config.check import ConfigError, check_config, is_toric, resolve_run, run_summary
+from .families import phase_settings
 from .names import FIGURES
 from .physics.models import make_model
-from .pruning.experiment import batch_tickets, phase_settings, ticket_list
+from .pruning.experiment import batch_tickets, ticket_list
 from .results import phase_of
 from .settings import FIGURE_DEFAULTS, PLOTTING_DEFAULTS, REFERENCE_DEFAULTS, RESOURCE_DEFAULTS
 

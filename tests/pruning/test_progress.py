@@ -142,8 +142,9 @@ def test_pretraining_rounds_and_tickets_report_in_the_log(tmp_path, monkeypatch,
     LOG_EVERY = 10 steps stands for the real 500)."""
     from sparse_nqs.config.check import _merge
     from sparse_nqs.physics.reference import compute_reference
-    from sparse_nqs.pruning.experiment import Run, pretrain, prune, train_tickets
+    from sparse_nqs.pruning.experiment import pretrain, prune, train_tickets
     from sparse_nqs.settings import DEFAULTS
+    from sparse_nqs.vmc.run import VMCRun as Run
 
     monkeypatch.setattr(progress, "LOG_EVERY", 10)
     settings = _merge(DEFAULTS, {

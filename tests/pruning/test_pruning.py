@@ -29,17 +29,17 @@ from sparse_nqs.pruning.checkpoint import load_checkpoint, save_checkpoint
 from sparse_nqs.pruning.experiment import (
     TICKET_VARIANTS,
     ExperimentError,
-    Run,
-    fidelity_table,
-    fingerprint,
     pretrain,
     prune,
+    settings_fingerprint,
     ticket_iterations,
     ticket_variables,
     train_ticket,
     train_tickets,
 )
 from sparse_nqs.settings import DEFAULTS
+from sparse_nqs.vmc.run import VMCRun as Run
+from sparse_nqs.vmc.run import fidelity_table, vmc_phase_settings
 
 TINY = {
     "model": {"L": 3},
@@ -458,6 +458,10 @@ def test_tickets_made_from_a_re_made_theta_init_are_retrained(pretrained, tmp_pa
     assert again["energy"] != first["energy"]
 
 
+def _fingerprint(settings: dict, variant: str) -> str:
+    return settings_fingerprint(vmc_phase_settings(settings, "ticket", variant=variant))
+
+
 def test_ticket_seeds_belong_to_the_variants_that_use_them():
     """seeds.ticket_init draws theta_rand (rand_imp only), seeds.mask the random mask (init_rand only):
     changing one must not retrain the other variants."""
@@ -465,7 +469,7 @@ def test_ticket_seeds_belong_to_the_variants_that_use_them():
     other_init = {**settings, "seeds": {**settings["seeds"], "ticket_init": 99}}
     other_mask = {**settings, "seeds": {**settings["seeds"], "mask": 99}}
     def changed(other):
-        return {v for v in TICKET_VARIANTS if fingerprint(settings, "ticket", variant=v) != fingerprint(other, "ticket", variant=v)}
+        return {v for v in TICKET_VARIANTS if _fingerprint(settings, v) != _fingerprint(other, v)}
     assert changed(other_init) == {"rand_imp"}
     assert changed(other_mask) == {"init_rand"}
 

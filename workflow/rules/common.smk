@@ -31,7 +31,7 @@ COMMIT = git_commit(workflow.basedir) or "uncommitted"
 wildcard_constraints:
     run=RUN_NAMES,
     method="imp_wr|imp_ct|irp_wr",
-    variant="init_imp|rand_imp|init_rand",
+    variant="init_imp|rand_imp|init_rand|cluster",
     iteration=r"\d{3}",
     system=r"[A-Za-z0-9_.+-]+",
     fig="fig[1-7]",

@@ -26,37 +26,31 @@ training), ``irp_wr`` (random pruning, rewind). Ticket variants: ``init_imp`` = 
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 
-import jax
 import numpy as np
 import pandas as pd
 
 from .. import paths
 from ..errors import SparseNQSError
 from ..io import derive_seed, remove_stale_temporaries, write_csv_atomic, write_json_atomic
-from ..names import TICKET_VARIANTS as _VARIANT_NAMES
-from ..networks import build_network, count_unmasked, weight_counts
-from ..physics.models import ToricCode, make_model
-from ..physics.reference import check_record
-from ..settings import RunSettings
-from ..vmc.evaluation import evaluate, with_reference
-from ..vmc.sampling import chain_arrays, make_vstate, restore_chains
-from ..vmc.training import LOG_COLUMNS, train, train_batch
+from ..names import RBM_TICKET_VARIANTS as _VARIANT_NAMES
+from ..networks import count_unmasked
 from . import schedule
 from .checkpoint import load_checkpoint, save_checkpoint
 from .progress import RoundProgress, step_progress
 
-#: what each ticket variant (names.TICKET_VARIANTS) is made of
+#: what each ticket variant (names.RBM_TICKET_VARIANTS: the VMC family has the first three) is made of
 TICKET_VARIANTS = {
     "init_imp": "T(theta_init, m_imp)",
     "rand_imp": "T(theta_rand, m_imp)",
     "init_rand": "T(theta_init, m_rand)",
+    "cluster": "T(theta_init, m_cluster)",
 }
 assert tuple(TICKET_VARIANTS) == _VARIANT_NAMES
 
@@ -69,108 +63,115 @@ class ExperimentError(SparseNQSError, RuntimeError):
     pass
 
 
-def phase_settings(settings: dict, phase: str, method: str | None = None, variant: str | None = None) -> dict:
-    """The settings that determine the outputs of one phase of a run, and nothing else.
-
-    A ticket's settings hold only the seeds its variant uses (``variant`` None: those of all
-    variants, for a job that trains every ticket of a run).
-
-    The workflow passes these as rule ``params`` (so changing p_r reruns pruning but not
-    pre-training), and their fingerprint (without ``iterations``, see :func:`fingerprint`) is
-    stored in every checkpoint so that a restart never resumes from files made with other settings.
-    """
-    s = RunSettings.from_dict(settings)
-    p, seeds = s.pruning, s.seeds
-    base = {"model": asdict(s.model), "network": dict(s.network), "sampling": asdict(s.sampling),
-            "optimizer": asdict(s.optimizer), "evaluation_samples": s.evaluation.n_samples,
-            "seeds": {"init": seeds.init, "sampler": seeds.sampler}, "pretrain_steps": p.pretrain_steps}
-    if phase == "pretrain":
-        return base
-    if phase in ("prune", "fidelity"):
-        out = {**base, "method": method, "p_r": p.p_r, "iterations": p.iterations,
-               "steps_per_iteration": p.steps_per_iteration}
-        if method == "irp_wr":
-            out["mask_seed"] = seeds.mask
-        if phase == "fidelity":
-            out["fidelity_samples"] = s.evaluation.fidelity_samples
-        return out
-    if phase == "ticket":
-        out = {**phase_settings(settings, "prune", "imp_wr"), "ticket_steps": s.tickets.steps}
-        if variant in ("rand_imp", None):  # theta_rand
-            out["ticket_init_seed"] = seeds.ticket_init
-        if variant in ("init_rand", None):  # m_rand
-            out["mask_seed"] = seeds.mask
-        return out
-    raise ValueError(f"unknown phase {phase!r}")
-
-
-def fingerprint(settings: dict, phase: str, method: str | None = None, variant: str | None = None) -> str:
-    """Hash of :func:`phase_settings` without ``iterations``: extending a pruning run reuses its rounds."""
-    relevant = {k: v for k, v in phase_settings(settings, phase, method, variant).items() if k != "iterations"}
+def settings_fingerprint(phase_settings: dict) -> str:
+    """Hash of a phase's settings without ``iterations``: extending a pruning run reuses its rounds."""
+    relevant = {k: v for k, v in phase_settings.items() if k != "iterations"}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-@dataclass
-class Run:
-    """One resolved run: its model, network and settings, and where its files go."""
+class Run(abc.ABC):
+    """One resolved run of an experiment family, as the pruning engine sees it.
 
-    settings: dict
-    directory: Path
+    The engine (pre-training, the pruning loops, tickets, their checkpoints and resume) is the same
+    for every family; a family says how its state is made, trained and evaluated. The VMC family
+    (:class:`sparse_nqs.vmc.VMCRun`) trains by stochastic reconfiguration on the energy, the RBM family
+    (:class:`sparse_nqs.rbm.RBMRun`) by contrastive divergence on measurement data. A *step* is one
+    training step of the family (an SR update, an epoch of CD); a *state* is an object with
+    ``variables`` ({"params", "masks"}) and a settable ``parameters``.
+    """
 
-    def __post_init__(self):
-        self.directory = Path(self.directory)
-        m = self.settings["model"]
-        self.model = make_model(m["name"], m["L"], m["kappa"], m["boundary"])
-        self.network = build_network(self.settings["network"])
-        self.counts = weight_counts(self.network, self.model.N)
-        self.typed = RunSettings.from_dict(self.settings)
-        self.sampling = self.typed.sampling
-        self.seeds = self.settings["seeds"]
-        self.pruning = self.settings["pruning"]
+    #: columns of the training log (one row per logged step)
+    log_columns: tuple = ()
+
+    def __init__(self, settings: dict, directory):
+        self.settings = settings
+        self.directory = Path(directory)
+        self.seeds = settings["seeds"]
+        self.pruning = settings["pruning"]
 
     @property
     def name(self) -> str:
         return self.settings["name"]
 
+    # ------------------------------------------------------------------ what a family provides
+    @property
+    @abc.abstractmethod
+    def counts(self) -> dict:
+        """{"n_init", "pool" (prunable), "fixed" (counted, never pruned)} weights."""
+
+    @property
+    @abc.abstractmethod
+    def n_units(self) -> int:
+        """The size that rho = n / n_units refers to (the number of spins)."""
+
+    @abc.abstractmethod
+    def phase_settings(self, phase: str, method: str | None = None, variant: str | None = None) -> dict:
+        """The settings that determine the outputs of one phase, and nothing else (rule params and
+        the fingerprint stored in every checkpoint)."""
+
+    @abc.abstractmethod
+    def new_state(self, variables: dict | None, stream_seed: int):
+        """A trainable state of ``variables`` (None: theta_init of ``seeds.init``), its random
+        streams (Markov chains, Gibbs chains) seeded with ``stream_seed``."""
+
+    @abc.abstractmethod
+    def train(self, state, n_steps: int, first_step: int, progress=None) -> pd.DataFrame:
+        """Train ``state`` in place for ``n_steps`` steps; its log (:attr:`log_columns`)."""
+
+    def train_batch(self, states: list, n_steps: int, first_step: int, progress=None) -> list[pd.DataFrame]:
+        """Several states at the same step (a family may vectorise this); same numbers as one by one."""
+        return [self.train(s, n_steps, first_step, progress if k == 0 else None) for k, s in enumerate(states)]
+
+    @abc.abstractmethod
+    def evaluate(self, variables: dict, reference: dict | None, *labels) -> dict:
+        """The evaluation row of frozen ``variables``; ``labels`` name its random stream."""
+
+    @abc.abstractmethod
+    def state_arrays(self, state) -> dict:
+        """The state's random streams (chains, keys) as arrays, saved with its weights."""
+
+    @abc.abstractmethod
+    def restore_state(self, state, arrays: dict) -> None:
+        """Continue the streams saved by :meth:`state_arrays` (a resumed run repeats the same numbers)."""
+
+    @abc.abstractmethod
+    def fresh_params(self, seed: int) -> dict:
+        """New initial parameters theta_rand (ticket T(theta_rand, m_imp))."""
+
+    def constructed_mask(self, masks: dict, iteration: int) -> dict:
+        """The ``cluster`` ticket's mask with about as many weights as ``masks`` (families that have one)."""
+        raise ExperimentError(f"run {self.name}: the cluster ticket is defined for RBMs only")
+
+    @property
+    def ticket_mask_method(self) -> str:
+        """The pruning path whose masks become tickets (IMP-WR unless the family says otherwise)."""
+        return "imp_wr"
+
+    def check_reference(self, reference: dict | None) -> None:
+        """Stop before any work when ``reference`` belongs to another system (default: any record)."""
+
+    def with_reference(self, row: dict, reference: dict | None) -> dict:
+        """A stored row with its reference-dependent columns recomputed (default: unchanged)."""
+        return row
+
+    # ------------------------------------------------------------------ shared
+    def fingerprint(self, phase: str, method: str | None = None, variant: str | None = None) -> str:
+        return settings_fingerprint(self.phase_settings(phase, method, variant))
+
     @cached_property
     def n_sequence(self) -> list[int]:
         p = self.pruning
         return schedule.remaining_weight_sequence(self.counts["pool"], p["p_r"], p["iterations"],
-                                                 self.counts["fixed"])
+                                                 self.counts["fixed"], first_p_r=p.get("first_p_r"))
 
-    def vstate(self, variables: dict, sampler_seed: int):
-        return make_vstate(self.model, self.network, self.sampling, init_seed=self.seeds["init"],
-                           sampler_seed=sampler_seed, variables=variables)
-
-    def train(self, vstate, n_steps: int, first_step: int, progress=None) -> pd.DataFrame:
-        o = self.settings["optimizer"]
-        return train(vstate, self.model, n_steps, o["learning_rate"], o["diag_shift"], first_step=first_step,
-                     progress=progress)
-
-    def train_batch(self, vstates: list, n_steps: int, first_step: int, progress=None) -> list[pd.DataFrame]:
-        o = self.settings["optimizer"]
-        return train_batch(vstates, self.model, n_steps, o["learning_rate"], o["diag_shift"], first_step=first_step,
-                           progress=progress)
-
-    def evaluate(self, variables: dict, reference: dict | None, *labels) -> dict:
-        return evaluate(self.model, self.network, variables, reference,
-                        n_samples=self.settings["evaluation"]["n_samples"], sampling=self.sampling,
-                        seed=derive_seed(self.seeds["sampler"], "evaluate", *labels))
+    def prune_count(self, i: int, n_pool: int) -> int:
+        """Weights removed in round ``i`` from ``n_pool`` surviving ones (the count rule)."""
+        p = self.pruning
+        rate = p["first_p_r"] if i == 0 and p.get("first_p_r") is not None else p["p_r"]
+        return schedule.prune_count(rate, n_pool)
 
     def metadata(self, **extra) -> dict:
-        return {"run": self.name, "network": self.settings["network"], "settings": self.settings, **extra}
-
-    def fingerprint(self, phase: str, method: str | None = None, variant: str | None = None) -> str:
-        return fingerprint(self.settings, phase, method, variant)
-
-    def check_reference(self, reference: dict | None) -> None:
-        """Stop before any work when ``reference`` is a record of another system."""
-        if reference is not None:
-            check_record(reference, self.model, where=f"the reference record of run {self.name}")
-
-    def with_reference(self, row: dict, reference: dict | None) -> dict:
-        """A stored row with its error columns recomputed against the current ``reference``."""
-        return with_reference(row, reference, self.model.N)
+        return {"run": self.name, "network": self.settings.get("network"), "settings": self.settings, **extra}
 
     def path(self, *parts) -> Path:
         return self.directory.joinpath(*parts)
@@ -182,7 +183,7 @@ class Run:
 def _row(run: Run, evaluation: dict, n: int, iteration: int, method: str = "", variant: str = "",
          wall_seconds: float = float("nan")) -> dict:
     row = {"run": run.name, "method": method, "variant": variant, "iteration": iteration,
-           "rounds": iteration + 1, "n": n, "rho": n / run.model.N, "wall_seconds": wall_seconds}
+           "rounds": iteration + 1, "n": n, "rho": n / run.n_units, "wall_seconds": wall_seconds}
     row.update({k: v for k, v in evaluation.items() if k not in row})
     return row
 
@@ -193,12 +194,13 @@ def _table(rows: list[dict]) -> pd.DataFrame:
     return table[first + [c for c in table if c not in first]]
 
 
-def _log_array(log: pd.DataFrame) -> np.ndarray:
-    return log[LOG_COLUMNS].to_numpy(dtype=float)
+def _log_array(run: Run, log: pd.DataFrame) -> np.ndarray:
+    return log[list(run.log_columns)].to_numpy(dtype=float)
 
 
-def _log_frame(array: np.ndarray) -> pd.DataFrame:
-    log = pd.DataFrame(np.asarray(array, dtype=float).reshape(-1, len(LOG_COLUMNS)), columns=LOG_COLUMNS)
+def _log_frame(run: Run, array: np.ndarray) -> pd.DataFrame:
+    columns = list(run.log_columns)
+    log = pd.DataFrame(np.asarray(array, dtype=float).reshape(-1, len(columns)), columns=columns)
     return log.astype({"step": int})
 
 
@@ -230,32 +232,34 @@ def _load_or_reason(path: Path, fingerprint: str | None = None, made_from: dict 
 # training with periodic checkpoints (pre-training, tickets)
 # --------------------------------------------------------------------------------------------
 class _Resumable:
-    """A variational state being trained for a fixed number of steps, checkpointed to ``partial``
-    (weights, chains and log) every ``checkpoint_every`` steps so that an interrupted job resumes
+    """A state being trained for a fixed number of steps, checkpointed to ``partial`` (weights,
+    random streams and log) every ``checkpoint_every`` steps so that an interrupted job resumes
     where it stopped, with the same numbers. Used by pre-training and by the isolated tickets."""
 
-    def __init__(self, vstate, partial: Path, metadata: dict):
-        self.vstate, self.partial, self.meta = vstate, partial, metadata
+    def __init__(self, run: Run, state, partial: Path, metadata: dict):
+        self.run, self.state, self.partial, self.meta = run, state, partial, metadata
         self.done, self.logs = 0, []
         saved = _try_load(partial, metadata.get("fingerprint"), metadata.get("made_from"))
         if saved is not None:  # an interrupted job: continue from its last checkpoint
             self.done = int(saved.metadata["step"])
-            vstate.parameters = saved.params
-            restore_chains(vstate, saved.extra)
-            self.logs.append(_log_frame(saved.extra["log"]))
+            state.parameters = saved.params
+            run.restore_state(state, saved.extra)
+            self.logs.append(_log_frame(run, saved.extra["log"]))
 
     def trained(self, log: pd.DataFrame, steps: int, total: int) -> None:
         """Record ``steps`` more trained steps; a checkpoint unless all ``total`` are done."""
         self.logs.append(log)
         self.done += steps
         if self.done < total:
-            save_checkpoint(self.partial, self.vstate.parameters, self.vstate.model_state["masks"],
-                            {**self.meta, "step": self.done},
-                            extra={**chain_arrays(self.vstate), "log": _log_array(self.log)})
+            variables = self.state.variables
+            save_checkpoint(self.partial, variables["params"], variables["masks"], {**self.meta, "step": self.done},
+                            extra={**self.run.state_arrays(self.state), "log": _log_array(self.run, self.log)})
 
     @property
     def log(self) -> pd.DataFrame:
-        return pd.concat(self.logs, ignore_index=True) if self.logs else pd.DataFrame(columns=LOG_COLUMNS)
+        if not self.logs:
+            return pd.DataFrame(columns=list(self.run.log_columns))
+        return pd.concat(self.logs, ignore_index=True)
 
 
 def _train_to(run: Run, group: list[_Resumable], total: int) -> None:
@@ -271,9 +275,9 @@ def _train_to(run: Run, group: list[_Resumable], total: int) -> None:
         first = group[0].done
         chunk = min(every, total - first)
         if len(group) == 1:
-            logs = [run.train(group[0].vstate, chunk, first_step=first, progress=progress)]
+            logs = [run.train(group[0].state, chunk, first_step=first, progress=progress)]
         else:
-            logs = run.train_batch([t.vstate for t in group], chunk, first_step=first, progress=progress)
+            logs = run.train_batch([t.state for t in group], chunk, first_step=first, progress=progress)
         for state, log in zip(group, logs):
             state.trained(log, chunk, total)
 
@@ -292,12 +296,12 @@ def pretrain(run: Run, reference: dict | None) -> dict:
         return row
     start = time.perf_counter()
     seeds = run.seeds
-    init_state = run.vstate(None, seeds["sampler"])
+    init_state = run.new_state(None, seeds["sampler"])
     theta_init = init_state.variables
     save_checkpoint(run.path(paths.THETA_INIT), theta_init["params"], theta_init["masks"],
                     run.metadata(step=0, seeds=seeds, phase="theta_init", fingerprint=key))
     j = int(run.pruning["pretrain_steps"])
-    training = _Resumable(init_state, run.path(paths.PRETRAIN_PARTIAL),
+    training = _Resumable(run, init_state, run.path(paths.PRETRAIN_PARTIAL),
                           run.metadata(seeds=seeds, phase="pretrain", fingerprint=key))
     _train_to(run, [training], j)
     log = training.log
@@ -309,7 +313,7 @@ def pretrain(run: Run, reference: dict | None) -> dict:
     write_json_atomic(run.path(paths.DENSE_ROW), row)
     save_checkpoint(run.path(paths.THETA_WR), variables["params"], variables["masks"],
                     run.metadata(step=j, seeds=seeds, phase="theta_wr", row=row, fingerprint=key),
-                    extra={**chain_arrays(init_state), "log": _log_array(log)})
+                    extra={**run.state_arrays(init_state), "log": _log_array(run, log)})
     run.path(paths.PRETRAIN_PARTIAL).unlink(missing_ok=True)
     return row
 
@@ -332,7 +336,7 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
         raise ExperimentError(f"unknown pruning method {method!r}; known: {', '.join(schedule.METHODS)}")
     selection, rewind = schedule.METHODS[method]
     run.check_reference(reference)
-    wr = _pretrained(run, f"pruning ({method})")
+    wr = pretrained(run, f"pruning ({method})")
     key = run.fingerprint("prune", method)
     p, seeds = run.pruning, run.seeds
     n_rounds, k, j = int(p["iterations"]), int(p["steps_per_iteration"]), int(p["pretrain_steps"])
@@ -350,13 +354,13 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
             break
         params, masks, chains = saved.params, schedule.flatten(saved.masks), saved.extra
         rows.append(run.with_reference(saved.metadata["row"], reference))
-        logs.append(_log_frame(saved.extra["log"]))
+        logs.append(_log_frame(run, saved.extra["log"]))
         start_round = i + 1
 
     rounds = RoundProgress(run.name, method, start_round, n_rounds)  # a log line per round, with the time left
     for i in range(start_round, n_rounds):
         start = time.perf_counter()
-        count = schedule.prune_count(p["p_r"], schedule.pool_size(masks))
+        count = run.prune_count(i, schedule.pool_size(masks))
         if selection == "magnitude":
             masks = schedule.magnitude_prune(schedule.flatten(params), masks, count)
         else:
@@ -367,18 +371,18 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
         n = count_unmasked(variables["masks"])
         if n != expected_n[i + 1]:
             raise ExperimentError(f"round {i}: {n} weights left, the count rule plans {expected_n[i + 1]}")
-        vstate = run.vstate(variables, seeds["sampler"])
-        restore_chains(vstate, chains)
-        log = run.train(vstate, k, first_step=j + i * k,
+        state = run.new_state(variables, seeds["sampler"])
+        run.restore_state(state, chains)
+        log = run.train(state, k, first_step=j + i * k,
                         progress=step_progress(f"{run.name} {method} round {i + 1}", k, j + i * k, leave=False))
-        params, chains = vstate.parameters, chain_arrays(vstate)
+        params, chains = state.parameters, run.state_arrays(state)
         variables = {"params": params, "masks": variables["masks"]}
         evaluation = run.evaluate(variables, reference, method, i)
         row = _row(run, evaluation, n, i, method=method, wall_seconds=time.perf_counter() - start)
         save_checkpoint(_round_path(run, method, i), params, variables["masks"],
                         run.metadata(step=j + (i + 1) * k, seeds=seeds, method=method, iteration=i, row=row,
                                      fingerprint=key, made_from=made_from),
-                        extra={**chains, "log": _log_array(log)})
+                        extra={**chains, "log": _log_array(run, log)})
         rows.append(row)
         logs.append(log)
         write_csv_atomic(run.path(paths.history(method)), _table(rows))
@@ -386,13 +390,13 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
 
     history = _table(rows)
     write_csv_atomic(run.path(paths.history(method)), history)
-    all_logs = [_log_frame(wr.extra["log"]).assign(phase="pretrain", iteration=-1)]
+    all_logs = [_log_frame(run, wr.extra["log"]).assign(phase="pretrain", iteration=-1)]
     all_logs += [log.assign(phase=method, iteration=i) for i, log in enumerate(logs)]
     write_csv_atomic(run.path(paths.log(method)), pd.concat(all_logs, ignore_index=True))
     return history
 
 
-def _pretrained(run: Run, purpose: str):
+def pretrained(run: Run, purpose: str):
     """theta_wr of the run's settings, or ExperimentError naming the file and what to run."""
     wr, why = _load_or_reason(run.path(paths.THETA_WR), run.fingerprint("pretrain"))
     if wr is None:
@@ -402,10 +406,10 @@ def _pretrained(run: Run, purpose: str):
     return wr
 
 
-def _finished_rounds(run: Run, method: str, purpose: str) -> list:
+def finished_rounds(run: Run, method: str, purpose: str) -> list:
     """The checkpoints of every round of a finished pruning path (made with the run's settings from
     its current theta_wr); ExperimentError names the first file that is not usable and what to run."""
-    wr = _pretrained(run, purpose)
+    wr = pretrained(run, purpose)
     key, made_from = run.fingerprint("prune", method), {"theta_wr": wr.content_id}
     rounds = []
     for i in range(int(run.pruning["iterations"])):
@@ -418,53 +422,6 @@ def _finished_rounds(run: Run, method: str, purpose: str) -> list:
                 f"results/{paths.in_run(run.name, paths.history(method))}`)")
         rounds.append(checkpoint)
     return rounds
-
-
-def fidelity_table(run: Run, method: str) -> pd.DataFrame:
-    """Neighbour fidelities along a finished pruning path (dense -> 0 -> 1 ...); writes <method>/fidelity.csv."""
-    from ..analysis import fidelity_path
-
-    wr = _pretrained(run, "the fidelity table")
-    rounds = _finished_rounds(run, method, "the fidelity table")
-    states = [(-1, count_unmasked(wr.masks), wr.variables)]
-    states += [(i, count_unmasked(r.masks), r.variables) for i, r in enumerate(rounds)]
-    table = fidelity_path(run.model, run.network, states, run.settings["evaluation"]["fidelity_samples"],
-                          run.sampling, seed=derive_seed(run.seeds["sampler"], "fidelity", method))
-    table.insert(0, "method", method)
-    table.insert(0, "run", run.name)
-    write_csv_atomic(run.path(paths.fidelity(method)), table)
-    return table
-
-
-def toric_filter_tables(run: Run, weights_iteration: int | None = None, n_neurons: int = 6):
-    """Odd-parity filter coverage per IMP-WR iteration and the weights of a few neurons (Fig. 4).
-
-    Writes imp_wr/filters.csv and imp_wr/weights.csv. The weights are those of ``weights_iteration``
-    (default: the iteration with the most odd-parity neurons, the sparsest among ties), ``n_neurons``
-    neurons, odd-parity filters first.
-    """
-    from ..analysis.toric import classify_neurons, coverage_table, neuron_weight_table
-
-    if not isinstance(run.model, ToricCode):
-        raise ExperimentError(f"run {run.name}: odd-parity filters are a toric-code analysis")
-    rounds = _finished_rounds(run, "imp_wr", "the filter analysis")
-
-    def kernel_and_mask(ckpt):
-        return np.asarray(ckpt.params["kernel"]), np.asarray(ckpt.masks["kernel"])
-
-    coverage = coverage_table([(i, count_unmasked(r.masks), *kernel_and_mask(r)) for i, r in enumerate(rounds)],
-                              run.model)
-    if weights_iteration is None:
-        best = coverage[coverage.n_odd == coverage.n_odd.max()]
-        weights_iteration = int(best.iteration.max())
-    kernel, mask = kernel_and_mask(rounds[weights_iteration])
-    neurons = classify_neurons(kernel, mask, run.model)
-    order = neurons.assign(is_odd=neurons.kind != "odd").sort_values(["is_odd", "neuron"])
-    weights = neuron_weight_table(kernel, mask, run.model, neurons=order.neuron.head(n_neurons).tolist())
-    weights.insert(0, "iteration", weights_iteration)
-    write_csv_atomic(run.path(paths.FILTERS), coverage)
-    write_csv_atomic(run.path(paths.WEIGHTS), weights)
-    return coverage, weights
 
 
 # --------------------------------------------------------------------------------------------
@@ -488,29 +445,32 @@ def batch_tickets(settings: dict, on_gpu: bool) -> bool:
     jobs run in parallel as fast as one vectorised job (measured 0.92-1.03x per ticket-step on 2 cores),
     and vmapped convolutions with a kernel per ticket run 2x slower (grouped convolutions)."""
     batch = settings["tickets"]["batch"]
-    return (on_gpu and settings["network"]["kind"] == "ffnn") if batch == "auto" else bool(batch)
+    if batch == "auto":
+        return on_gpu and (settings.get("network") or {}).get("kind") == "ffnn"
+    return bool(batch)
 
 
 def _ticket_sources(run: Run, variant: str, iteration: int):
-    """theta_init, the IMP-WR round ``iteration`` and their content ids (what a ticket is made from);
-    ExperimentError names what is missing and what to run."""
+    """theta_init, the round ``iteration`` of the run's ticket path (IMP-WR, or the family's
+    :attr:`Run.ticket_mask_method`) and their content ids (what a ticket is made from); ExperimentError
+    names what is missing and what to run."""
     if variant not in TICKET_VARIANTS:
         raise ExperimentError(f"unknown ticket variant {variant!r}; known: {', '.join(TICKET_VARIANTS)}")
-    n_rounds = int(run.pruning["iterations"])
+    n_rounds, source = int(run.pruning["iterations"]), run.ticket_mask_method
     if not 0 <= iteration < n_rounds:
-        raise ExperimentError(f"run {run.name}: ticket iteration {iteration} is not on the IMP-WR path; "
+        raise ExperimentError(f"run {run.name}: ticket iteration {iteration} is not on the {source} path; "
                               f"its iterations are 0 .. {n_rounds - 1} (pruning.iterations = {n_rounds})")
     init, why_init = _load_or_reason(run.path(paths.THETA_INIT), run.fingerprint("pretrain"))
     wr, why_wr = _load_or_reason(run.path(paths.THETA_WR), run.fingerprint("pretrain"))
     imp, why_imp = None, ""
     if wr is not None:
-        imp, why_imp = _load_or_reason(_round_path(run, "imp_wr", iteration), run.fingerprint("prune", "imp_wr"),
+        imp, why_imp = _load_or_reason(_round_path(run, source, iteration), run.fingerprint("prune", source),
                                        {"theta_wr": wr.content_id})
     if init is None or wr is None or imp is None:
         raise ExperimentError(f"run {run.name}: ticket {variant} at iteration {iteration} needs theta_init and "
-                              f"the IMP-WR round {iteration}: " +
+                              f"the {source} round {iteration}: " +
                               "; ".join(w for w in (why_init, why_wr, why_imp) if w) +
-                              f" (run `sparse-nqs prune --config CONFIG --run {run.name} --method imp_wr` "
+                              f" (run `sparse-nqs prune --config CONFIG --run {run.name} --method {source}` "
                               f"or its Snakemake target first)")
     return init, imp, {"theta_init": init.content_id, "mask": imp.masks_id}
 
@@ -526,11 +486,12 @@ def _ticket_variables(run: Run, variant: str, iteration: int, sources=None):
     masks = imp.masks
     params = init.params
     if variant == "rand_imp":
-        fresh = run.network.init(jax.random.key(run.seeds["ticket_init"]), np.ones((1, run.model.N)))
-        params = fresh["params"]
+        params = run.fresh_params(run.seeds["ticket_init"])
     if variant == "init_rand":
         rng = np.random.default_rng(derive_seed(run.seeds["mask"], "random_mask", iteration))
         masks = schedule.unflatten(schedule.random_mask_like(schedule.flatten(masks), rng))
+    if variant == "cluster":
+        masks = run.constructed_mask(masks, iteration)
     return {"params": params, "masks": masks}, made_from
 
 
@@ -540,15 +501,15 @@ class _Ticket(_Resumable):
     def __init__(self, run: Run, variant: str, iteration: int, sources):
         self.variant, self.iteration = variant, iteration
         variables, made_from = _ticket_variables(run, variant, iteration, sources)
-        vstate = run.vstate(variables, derive_seed(run.seeds["sampler"], "ticket", variant, iteration))
-        super().__init__(vstate, run.path(paths.ticket(variant, iteration, ".partial.npz")),
+        state = run.new_state(variables, derive_seed(run.seeds["sampler"], "ticket", variant, iteration))
+        super().__init__(run, state, run.path(paths.ticket(variant, iteration, ".partial.npz")),
                          run.metadata(seeds=run.seeds, variant=variant, iteration=iteration,
                                       fingerprint=run.fingerprint("ticket", variant=variant),
                                       made_from=made_from))
 
     def finish(self, run: Run, reference: dict | None, steps: int, wall_seconds: float) -> dict:
         """Evaluate and write the ticket's row, log and final checkpoint; drop the partial one."""
-        variables = self.vstate.variables
+        variables = self.state.variables
         evaluation = run.evaluate(variables, reference, "ticket", self.variant, self.iteration)
         row = _row(run, evaluation, count_unmasked(variables["masks"]), self.iteration, variant=self.variant,
                    wall_seconds=wall_seconds)
@@ -556,7 +517,7 @@ class _Ticket(_Resumable):
         write_json_atomic(run.path(paths.ticket(self.variant, self.iteration, ".json")), row)
         save_checkpoint(run.path(paths.ticket(self.variant, self.iteration, ".npz")), variables["params"], variables["masks"],
                         {**self.meta, "step": steps, "row": row},
-                        extra={**chain_arrays(self.vstate), "log": _log_array(self.log)})
+                        extra={**run.state_arrays(self.state), "log": _log_array(run, self.log)})
         self.partial.unlink(missing_ok=True)
         return row
 
