@@ -36,6 +36,7 @@ report: "workflow/report/workflow.rst"
 rule all:
     input:
         [result(paths.figure(fig, ".pdf")) for fig in FIGURES],
+        [list(RBM_OUTPUTS[fig].values())[0] for fig in RBM_TARGETS],
         result(paths.CLAIMS),
     default_target: True
 
@@ -43,6 +44,7 @@ rule all:
 rule references:
     input:
         [result(paths.reference(system)) for system in PLAN.systems],
+        [result(paths.data(name)) for name in PLAN.data_sets],
 
 
 rule runs:

@@ -77,6 +77,7 @@ def run_of(snakemake):
     plan = Plan.from_config(snakemake.config)
     # the run is a wildcard, or a param of the rules made per run (batched tickets)
     name = snakemake.wildcards.run if "run" in snakemake.wildcards.keys() else snakemake.params.run
-    run = make_run(plan.runs[name], Path("results") / "runs" / name)
+    data = list(snakemake.input.data) if "data" in snakemake.input.keys() else []
+    run = make_run(plan.settings(name), Path("results") / "runs" / name, **({"data": data[0]} if data else {}))
     reference = read_json(snakemake.input.reference) if "reference" in snakemake.input.keys() else None
     return plan, run, reference

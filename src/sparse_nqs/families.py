@@ -21,12 +21,13 @@ def family_of(settings: dict) -> str:
     return settings.get("family", "vmc")
 
 
-def make_run(settings: dict, directory):
-    """The engine's run of resolved ``settings`` with its files under ``directory``."""
+def make_run(settings: dict, directory, **options):
+    """The engine's run of resolved ``settings`` with its files under ``directory``; ``options`` of
+    an RBM run: ``data`` (its samples file)."""
     if family_of(settings) == "rbm":
         from .rbm.run import RBMRun
 
-        return RBMRun(settings, Path(directory))
+        return RBMRun(settings, Path(directory), **options)
     from .vmc.run import VMCRun
 
     return VMCRun(settings, Path(directory))

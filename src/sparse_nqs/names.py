@@ -55,3 +55,5 @@ ED_MAX_SPINS = 22
 
 # ----------------------------------------------------------------------------- figures
 FIGURES = ("fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7")
+#: the RBM family's targets (Golubeva and Melko 2022, and the paper's lottery-ticket questions asked of it)
+RBM_FIGURES = ("rbm_fig1", "rbm_fig2", "rbm_fig3", "rbm_fig4", "rbm_fig5", "rbm_fig6", "rbm_table1", "rbm_lth")

@@ -12,11 +12,18 @@ from __future__ import annotations
 CLAIMS = "claims.csv"
 CLAIMS_RST = "claims.rst"
 CONSTRUCTION = "tables/fig7_construction.csv"
+RBM_TABLE1 = "tables/rbm_table1.csv"
 
 
 def reference(system: str) -> str:
     """The reference record of a physical system (e.g. ``tfim_L4_k3.04438_open``)."""
     return f"references/{system}.json"
+
+
+def data(system: str, suffix: str = ".npz") -> str:
+    """Measurement data of a system (RBM family): ``.npz`` the samples (and the exact |psi|^2 up to 20
+    spins), ``.json`` the record (how they were made, the energy, their statistics)."""
+    return f"data/{system}{suffix}"
 
 
 def run_directory(run: str) -> str:

@@ -27,9 +27,9 @@ import copy
 from dataclasses import dataclass, field
 
 from . import paths
-from .config.check import ConfigError, check_config, is_toric, resolve_run, run_summary
+from .config.check import ConfigError, check_config, is_toric, rbm_run_names, resolve_rbm_run, resolve_run, run_summary
 from .families import phase_settings
-from .names import FIGURES
+from .names import FIGURES, RBM_FIGURES  # noqa: F401 - the Snakefile takes them from here
 from .physics.models import make_model
 from .pruning.experiment import batch_tickets, ticket_list
 from .results import phase_of
@@ -63,6 +63,8 @@ class Plan:
     references: dict = field(default_factory=dict)  # how reference records are computed
     plotting: dict = field(default_factory=dict)  # options of the figure functions
     resources: dict = field(default_factory=dict)  # rule kind -> {gpu, mem_mb, runtime, threads}
+    rbm_runs: dict = field(default_factory=dict)  # name -> resolved settings of an RBM run
+    rbm_figures: dict = field(default_factory=dict)  # rbm_figN -> {runs, caption}
 
     @classmethod
     def from_config(cls, config: dict) -> "Plan":
@@ -75,6 +77,10 @@ class Plan:
             plan.summaries[name] = run_summary(plan.runs[name])
         for fig in FIGURES:
             plan.figures[fig] = _merged(FIGURE_DEFAULTS, (config.get("figures") or {}).get(fig), f"figures.{fig}")
+        for name in rbm_run_names(config):
+            plan.rbm_runs[name] = resolve_rbm_run(config, name)
+        given = (config.get("rbm") or {}).get("figures") or {}
+        plan.rbm_figures = {fig: {"runs": [], "caption": "", **(given.get(fig) or {})} for fig in RBM_FIGURES}
         plan.references = _merged(REFERENCE_DEFAULTS, config.get("references"), "references")
         plan.plotting = _merged(PLOTTING_DEFAULTS, config.get("plotting"), "plotting")
         plan.resources = _merged(RESOURCE_DEFAULTS, config.get("resources"), "resources")
@@ -108,20 +114,67 @@ class Plan:
                 out[system_id(shifted)] = shifted
         return out
 
+    def settings(self, run: str) -> dict:
+        """The resolved settings of a run of either family."""
+        return self.runs[run] if run in self.runs else self.rbm_runs[run]
+
+    @property
+    def all_runs(self) -> list[str]:
+        """Every run, VMC and RBM (their directories share runs/)."""
+        return list(self.runs) + list(self.rbm_runs)
+
     def params(self, run: str, phase: str, method: str | None = None, variant: str | None = None) -> dict:
         """Rule params of one phase: exactly the settings its outputs depend on."""
-        return phase_settings(self.runs[run], phase, method, variant)
+        return phase_settings(self.settings(run), phase, method, variant)
 
     def methods(self, run: str) -> list[str]:
-        return list(self.runs[run]["pruning"]["methods"])
+        return list(self.settings(run)["pruning"]["methods"])
 
     def tickets(self, run: str) -> list[tuple[str, int]]:
-        return ticket_list(self.runs[run])
+        return ticket_list(self.settings(run))
+
+    def ticket_method(self, run: str) -> str:
+        """The pruning path whose masks a run's tickets take (IMP-WR; an RBM run's tickets.mask_method)."""
+        return self.rbm_runs[run]["tickets"]["mask_method"] if run in self.rbm_runs else "imp_wr"
 
     def batched_tickets(self, run: str) -> bool:
         """Whether the tickets of a run are trained in one vectorised job (``tickets.batch``)."""
         on_gpu = float(self.resources["train"]["gpu"]) > 0  # the jobs that train ask for a GPU
-        return batch_tickets(self.runs[run], on_gpu) and len(self.tickets(run)) > 1
+        return run in self.runs and batch_tickets(self.runs[run], on_gpu) and len(self.tickets(run)) > 1
+
+    # ----------------------------------------------------------------------------------------
+    # the RBM family: data sets and figure inputs
+    # ----------------------------------------------------------------------------------------
+    @property
+    def data_sets(self) -> dict:
+        """data set name -> the settings of one run that uses it (model and data sections)."""
+        from .rbm.run import data_system
+
+        return {data_system(s): s for s in self.rbm_runs.values()}
+
+    def data_params(self, data_set: str) -> dict:
+        """What one data set depends on: the chain, the data settings and (N > 20) the DMRG settings."""
+        s = self.data_sets[data_set]
+        return {"model": s["model"], "data": s["data"], "references": self.references}
+
+    def data_of(self, run: str) -> str:
+        from .rbm.run import data_system
+
+        return data_system(self.rbm_runs[run])
+
+    def rbm_figure_inputs(self, fig: str) -> dict[str, list[str]]:
+        """The tables an RBM figure reads: histories and logs of every method, ticket rows, data records."""
+        runs = self.rbm_figures[fig]["runs"]
+        inputs = {"histories": [], "logs": [], "tickets": [], "data": [], "dense": []}
+        for run in runs:
+            inputs["dense"].append(paths.in_run(run, paths.DENSE_ROW))
+            inputs["histories"] += [self.history(run, m) for m in self.methods(run)]
+            if fig in ("rbm_fig5", "rbm_fig6", "rbm_lth"):
+                inputs["logs"] += [paths.in_run(run, paths.log(m)) for m in self.methods(run)]
+            if fig in ("rbm_fig5", "rbm_lth"):
+                inputs["tickets"] += [self.ticket_file(run, v, i) for v, i in self.tickets(run)]
+        inputs["data"] = list(dict.fromkeys(paths.data(self.data_of(r), ".json") for r in runs))
+        return inputs
 
     def is_toric(self, run: str) -> bool:
         return is_toric(self.runs[run])
@@ -175,7 +228,7 @@ class Plan:
     def all_run_outputs(self) -> list[str]:
         """Every per-run table of every run (the `runs` target), figures or not."""
         out = []
-        for run in self.runs:
+        for run in self.all_runs:
             out.append(paths.in_run(run, paths.DENSE_ROW))
             for method in self.methods(run):
                 out.append(self.history(run, method))

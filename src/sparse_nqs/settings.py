@@ -142,6 +142,84 @@ class RunSettings:
 
 
 # ============================================================================================
+# one run of the RBM family (``rbm.defaults`` and ``rbm.runs.<name>``; docs/rbm.md)
+# ============================================================================================
+@dataclass(frozen=True)
+class ChainSettings:
+    N: int = _opt(18, "spins of the open TFIM chain (visible units)")
+    h: float = _opt(1.0, "transverse field (1: critical point, 2: paramagnet)")
+
+
+@dataclass(frozen=True)
+class RBMNetworkSettings:
+    hidden_ratio: float = _opt(0.5, "hidden units per visible unit: N_h = round(hidden_ratio N) (source: N/2)")
+
+
+@dataclass(frozen=True)
+class CDTrainingSettings:
+    # the source reports no hyperparameters: these are QuCumber's tutorial values (the thesis' too)
+    learning_rate: float = _opt(0.01, "SGD learning rate (QuCumber tutorial)")
+    batch_size: int = _opt(100, "positive and negative batch size (QuCumber tutorial)")
+    k: int = _opt(10, "Gibbs steps of CD-k (QuCumber tutorial)")
+    persistent: bool = _opt(False, "persistent CD: negative chains carry on from the previous batch")
+
+
+@dataclass(frozen=True)
+class RBMPruningSettings:
+    methods: list = _opt(["imp_ct"], "pruning methods: imp_ct (the source: fine-tuning), imp_wr, irp_wr")
+    p_r: float = _opt(0.1, "fraction of the remaining weights removed per iteration (source: 10%)")
+    first_p_r: float | None = _opt(None, "a different fraction for the first iteration (the thesis: 0.4, then p_r 0.05)")
+    iterations: int = _opt(18, "pruning iterations (source: 18)")
+    pretrain_steps: int = _opt(500, "epochs of dense training (source: metrics equilibrate within 500)")
+    steps_per_iteration: int = _opt(100, "epochs of training after each pruning (not reported by the source)")
+    checkpoint_every: int = _opt(50, "epochs between checkpoints of long phases (resume after a kill)")
+
+
+@dataclass(frozen=True)
+class RBMTicketSettings:
+    iterations: list | None = _opt([4], "pruning iterations whose masks become sparse RBMs (source: 4, 59% left)")
+    every: int = _opt(3, "every this many iterations from 0, when `iterations` is null")
+    steps: int | None = _opt(None, "epochs of a sparse RBM's training (null: pretrain_steps)")
+    variants: list = _opt([], "init_imp (sp/ss), rand_imp (sp/os), cluster (sc), init_rand (random mask)")
+    mask_method: str = _opt("imp_ct", "the pruning path whose masks become tickets (source: imp_ct)")
+    batch: bool = _opt(False, "unused by the RBM family (kept for the engine)")
+
+
+@dataclass(frozen=True)
+class RBMEvaluationSettings:
+    n_samples: int = _opt(100000, "block-Gibbs samples of an evaluation (source: 1e5)")
+    n_chains: int = _opt(1000, "parallel Gibbs chains of an evaluation")
+    burn_in: int = _opt(200, "Gibbs steps discarded per chain")
+    thin: int = _opt(5, "Gibbs steps between two samples of a chain")
+    log_every: int = _opt(25, "epochs between two rows of the training log")
+    log_samples: int = _opt(10000, "samples of the sampled metrics in the training log")
+    exact: Any = _opt("auto", "exact KL and fidelity by enumeration: true, false, auto (N <= 20)")
+
+
+@dataclass(frozen=True)
+class RBMDataSettings:
+    n_samples: int = _opt(100000, "Z-basis samples of the ground state (source: 1e5)")
+    seed: int = _opt(0, "seed of the samples (exact or MPS sampling)")
+
+
+@dataclass(frozen=True)
+class RBMRunSettings:
+    """Everything that determines one RBM run (``rbm.defaults`` and ``rbm.runs.<name>``)."""
+
+    model: ChainSettings = field(default_factory=ChainSettings)
+    rbm: RBMNetworkSettings = field(default_factory=RBMNetworkSettings)
+    cd: CDTrainingSettings = field(default_factory=CDTrainingSettings)
+    pruning: RBMPruningSettings = field(default_factory=RBMPruningSettings)
+    tickets: RBMTicketSettings = field(default_factory=RBMTicketSettings)
+    evaluation: RBMEvaluationSettings = field(default_factory=RBMEvaluationSettings)
+    seeds: SeedSettings = field(default_factory=SeedSettings)
+
+    @classmethod
+    def from_dict(cls, settings: dict) -> "RBMRunSettings":
+        return cls(**{f.name: type(f.default_factory())(**settings[f.name]) for f in fields(cls)})
+
+
+# ============================================================================================
 # the workflow (top-level sections of a config besides the runs)
 # ============================================================================================
 @dataclass(frozen=True)
@@ -205,6 +283,9 @@ RESOURCE_KINDS = {
 # ============================================================================================
 #: run settings (``defaults`` and ``runs.<name>``)
 DEFAULTS = asdict(RunSettings())
+#: RBM run settings (``rbm.defaults`` and ``rbm.runs.<name>``) and the data (``rbm.data``)
+RBM_DEFAULTS = asdict(RBMRunSettings())
+RBM_DATA_DEFAULTS = asdict(RBMDataSettings())
 #: options of each network kind
 NETWORK_DEFAULTS = {kind: asdict(cls()) for kind, cls in NETWORK_SETTINGS.items()}
 REFERENCE_DEFAULTS = asdict(ReferenceSettings())
@@ -226,7 +307,10 @@ SECTIONS = [("defaults / runs.<name>: model", ModelSettings), ("network, kind ff
             ("tickets", TicketSettings), ("evaluation", EvaluationSettings), ("seeds", SeedSettings),
             ("references", ReferenceSettings), ("figures.<fig>", FigureSettings),
             ("figures.<fig>.reference", FigureReferenceSettings), ("plotting", PlottingSettings),
-            ("resources.<kind>", ResourceSettings)]
+            ("resources.<kind>", ResourceSettings), ("rbm.defaults / rbm.runs.<name>: model", ChainSettings),
+            ("rbm: rbm", RBMNetworkSettings), ("rbm: cd", CDTrainingSettings), ("rbm: pruning", RBMPruningSettings),
+            ("rbm: tickets", RBMTicketSettings), ("rbm: evaluation", RBMEvaluationSettings),
+            ("rbm: seeds", SeedSettings), ("rbm.data", RBMDataSettings)]
 
 
 def markdown_reference() -> str:

@@ -10,7 +10,7 @@ from snakemake.exceptions import WorkflowError
 from sparse_nqs import paths
 from sparse_nqs.config import ConfigError
 from sparse_nqs.io import git_commit
-from sparse_nqs.plan import FIGURES, Plan
+from sparse_nqs.plan import FIGURES, RBM_FIGURES, Plan
 
 try:
     PLAN = Plan.from_config(config)
@@ -22,7 +22,7 @@ except ConfigError as err:
 # directive out (the archive then carries the environment as pyproject.toml + requirements.lock).
 CONDA_ENV = None if os.environ.get("SPARSE_NQS_NO_CONDA") else "../../envs/sparse-nqs.yaml"
 
-RUN_NAMES = "|".join(PLAN.runs) or "no-runs"
+RUN_NAMES = "|".join(PLAN.all_runs) or "no-runs"
 
 # the commit that names a results bundle (the `bundle` rule refuses an uncommitted tree)
 COMMIT = git_commit(workflow.basedir) or "uncommitted"
@@ -34,6 +34,7 @@ wildcard_constraints:
     variant="init_imp|rand_imp|init_rand|cluster",
     iteration=r"\d{3}",
     system=r"[A-Za-z0-9_.+-]+",
+    dataset="|".join(PLAN.data_sets) or "no-data",
     fig="fig[1-7]",
 
 
@@ -53,8 +54,30 @@ def run_file(name, run="{run}"):
 
 
 def reference_of(wildcards):
-    """The reference record of a run's system."""
+    """The reference record of a run's system (an RBM run's: the record of its data)."""
+    if wildcards.run in PLAN.rbm_runs:
+        return result(paths.data(PLAN.data_of(wildcards.run), ".json"))
     return result(paths.reference(PLAN.system(wildcards.run)))
+
+
+def data_of(wildcards):
+    """The samples an RBM run learns from (none for a VMC run)."""
+    if wildcards.run in PLAN.rbm_runs:
+        return [result(paths.data(PLAN.data_of(wildcards.run)))]
+    return []
+
+
+def rbm_outputs(fig):
+    """The files of one RBM target: Table I is a CSV, the others a PDF (in the report) and a PNG."""
+    if fig == "rbm_table1":
+        return {"table": result(paths.RBM_TABLE1)}
+    return {"pdf": report(result(paths.figure(fig, ".pdf")), caption=f"../report/{fig}.rst", category="RBM family"),
+            "png": result(paths.figure(fig, ".png"))}
+
+
+RBM_OUTPUTS = {fig: rbm_outputs(fig) for fig in RBM_FIGURES}
+#: the RBM targets that have runs to draw (rule all builds these)
+RBM_TARGETS = [fig for fig in RBM_FIGURES if PLAN.rbm_figures[fig]["runs"]]
 
 
 def figure_input(fig):

@@ -49,3 +49,36 @@ rule claims:
         CONDA_ENV
     script:
         "../../scripts/claims.py"
+
+
+# The RBM family's targets (rbm_fig1 ... rbm_fig6, rbm_lth: figures; rbm_table1: a table), drawn from
+# the runs named in rbm.figures.<target>.runs.
+for _fig in RBM_FIGURES:
+
+    rule:
+        name:
+            f"plot_{_fig}"
+        input:
+            **{kind: [result(p) for p in files] for kind, files in PLAN.rbm_figure_inputs(_fig).items()},
+            weights=[run_file(paths.THETA_WR, r) for r in PLAN.rbm_figures[_fig]["runs"]],
+        output:
+            **RBM_OUTPUTS[_fig],
+        params:
+            fig=_fig,
+            spec=PLAN.rbm_figures[_fig],
+            plotting=PLAN.plotting,
+        resources:
+            mem_mb=res("plot", "mem_mb"),
+            runtime=res("plot", "runtime"),
+        log:
+            f"results/logs/plot/{_fig}.log",
+        conda:
+            CONDA_ENV
+        script:
+            "../../scripts/rbm_figure.py"
+
+    rule:
+        name:
+            _fig
+        input:
+            list(RBM_OUTPUTS[_fig].values())[0],

@@ -18,3 +18,22 @@ rule reference:
         CONDA_ENV
     script:
         "../../scripts/reference.py"
+
+
+# Measurement data of the RBM family: exact samples (N <= 20) or perfect samples of the DMRG state.
+rule rbm_data:
+    output:
+        samples=result(paths.data("{dataset}")),
+        record=result(paths.data("{dataset}", ".json")),
+    params:
+        settings=lambda wc: PLAN.data_params(wc.dataset),
+    threads: res("reference", "threads")
+    resources:
+        mem_mb=res("reference", "mem_mb"),
+        runtime=res("reference", "runtime"),
+    log:
+        "results/logs/rbm_data/{dataset}.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/rbm_data.py"

@@ -1,16 +1,18 @@
-# Isolated tickets: the IMP-WR mask of one iteration (or a random mask of the same size) trained
-# alone from theta_init or from a fresh initialisation. Runs with `tickets.batch` (auto: FFNNs on GPUs) train
+# Isolated tickets: the IMP-WR mask of one iteration (or a random mask of the same size; an RBM run's
+# mask of its tickets.mask_method, or the constructed cluster mask) trained alone from theta_init or
+# from a fresh initialisation. Runs with `tickets.batch` (auto: FFNNs on GPUs) train
 # all their tickets in one job as one vectorised program (same numbers, see sparse_nqs.vmc.train_batch);
 # the others get one job per ticket.
 
 BATCHED_RUNS = [run for run in PLAN.runs if PLAN.batched_tickets(run)]
-SINGLE_TICKET_RUNS = "|".join(run for run in PLAN.runs if run not in BATCHED_RUNS) or "no-runs"
+SINGLE_TICKET_RUNS = "|".join(run for run in PLAN.all_runs if run not in BATCHED_RUNS) or "no-runs"
 
 
 rule ticket:
     input:
         reference=reference_of,
-        history=run_file(paths.history("imp_wr")),
+        data=data_of,
+        history=lambda wc: result(PLAN.history(wc.run, PLAN.ticket_method(wc.run))),
     output:
         row=run_file(paths.ticket("{variant}", "{iteration}", ".json")),
     wildcard_constraints:

@@ -8,6 +8,7 @@
 rule pretrain:
     input:
         reference=reference_of,
+        data=data_of,
     output:
         theta_init=run_file(paths.THETA_INIT),
         theta_wr=run_file(paths.THETA_WR),
@@ -31,6 +32,7 @@ rule pretrain:
 rule prune:
     input:
         reference=reference_of,
+        data=data_of,
         theta_wr=run_file(paths.THETA_WR),
     output:
         history=run_file(paths.history("{method}")),

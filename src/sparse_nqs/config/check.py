@@ -25,19 +25,20 @@ import jsonschema
 import yaml
 
 from ..errors import SparseNQSError
+from ..names import ED_AUTO_MAX_SPINS
 from ..networks import build_network, weight_counts
 from ..physics.dmrg import DMRGUnsupportedError
 from ..physics.models import MODEL_CLASSES, ToricCode, make_model
 from ..physics.reference import ReferenceRequestError, resolve_method
 from ..pruning.experiment import ticket_iterations
 from ..pruning.schedule import remaining_weight_sequence
-from ..settings import DEFAULTS, NETWORK_DEFAULTS
+from ..settings import DEFAULTS, NETWORK_DEFAULTS, RBM_DATA_DEFAULTS, RBM_DEFAULTS
 from ..vmc.sampling import SamplingSettings, make_sampler
 
 SCHEMA_FILE = Path(__file__).with_name("schema.yaml")
 
 #: top-level keys of a config: the runs, and the workflow's sections (see sparse_nqs.plan)
-TOP_LEVEL_KEYS = {"defaults", "runs", "references", "figures", "plotting", "resources"}
+TOP_LEVEL_KEYS = {"defaults", "runs", "references", "figures", "plotting", "resources", "rbm"}
 
 
 class ConfigError(SparseNQSError, ValueError):
@@ -98,6 +99,14 @@ def check_config(config: dict) -> dict:
         check_run(settings)
     _check_figures(config, runs)
     _check_reference_method(config, runs)
+    for name in rbm_run_names(config):
+        if name in runs:
+            raise ConfigError(f"rbm.runs.{name}: a run of that name exists in 'runs' (they share results/runs/)")
+        check_rbm_run(resolve_rbm_run(config, name))
+    for fig, spec in ((config.get("rbm") or {}).get("figures") or {}).items():
+        for name in (spec or {}).get("runs", []):
+            if name not in rbm_run_names(config):
+                raise ConfigError(f"rbm.figures.{fig}: no RBM run named {name!r}")
     return config
 
 
@@ -259,3 +268,60 @@ def run_summary(settings: dict) -> dict:
         "n_sequence": sequence,
         "rho_sequence": [n / model.N for n in sequence],
     }
+
+
+# --------------------------------------------------------------------------------------------
+# the RBM family (config section ``rbm``; docs/rbm.md)
+# --------------------------------------------------------------------------------------------
+def rbm_run_names(config: dict) -> list[str]:
+    return list(((config.get("rbm") or {}).get("runs") or {}))
+
+
+def resolve_rbm_run(config: dict, name: str) -> dict:
+    """The full settings of RBM run ``name``: RBM_DEFAULTS <- rbm.defaults <- rbm.runs.<name>, with the
+    data settings (``rbm.data``) and ``family: rbm``."""
+    section = config.get("rbm") or {}
+    runs = section.get("runs") or {}
+    if name not in runs:
+        raise ConfigError(f"no RBM run named {name!r}; RBM runs: {', '.join(runs) or 'none'}")
+    settings = _merge(RBM_DEFAULTS, section.get("defaults") or {}, "rbm.defaults")
+    settings = _merge(settings, runs[name] or {}, f"rbm.runs.{name}")
+    data = _merge(RBM_DATA_DEFAULTS, section.get("data") or {}, "rbm.data")
+    return {"name": name, "family": "rbm", **settings, "data": data}
+
+
+def check_rbm_run(settings: dict) -> None:
+    """What the schema cannot check of one RBM run: the schedule, N_h, exact metrics, data and tickets."""
+    from ..rbm.masks import MaskConstructionError, cluster_mask
+    from ..rbm.run import n_hidden
+
+    name, m, p, t = settings["name"], settings["model"], settings["pruning"], settings["tickets"]
+    where = f"rbm.runs.{name}"
+    hidden = round(settings["rbm"]["hidden_ratio"] * m["N"])
+    if hidden < 1:
+        raise ConfigError(f"{where}.rbm.hidden_ratio: {settings['rbm']['hidden_ratio']} x N = {m['N']} gives "
+                          f"N_h = {hidden} hidden units; an RBM needs at least 1")
+    pool = m["N"] * n_hidden(settings)
+    try:
+        sequence = remaining_weight_sequence(pool, p["p_r"], p["iterations"], first_p_r=p["first_p_r"])
+    except ValueError as err:
+        raise ConfigError(f"{where}.pruning: {err}") from None
+    if settings["evaluation"]["exact"] is True and m["N"] > ED_AUTO_MAX_SPINS:
+        raise ConfigError(f"{where}.evaluation.exact: exact KL and fidelity enumerate 2^N states, possible up to "
+                          f"N = {ED_AUTO_MAX_SPINS} (N = {m['N']}); use auto or false")
+    if settings["data"]["n_samples"] < settings["cd"]["batch_size"]:
+        raise ConfigError(f"rbm.data.n_samples: {settings['data']['n_samples']} samples cannot fill one batch of "
+                          f"{where}.cd.batch_size = {settings['cd']['batch_size']}")
+    if p["methods"] and p["iterations"] == 0:
+        raise ConfigError(f"{where}.pruning.iterations: 0 rounds of {', '.join(p['methods'])}")
+    if t["variants"] and t["mask_method"] not in p["methods"]:
+        raise ConfigError(f"{where}.tickets.mask_method: the tickets take the masks of {t['mask_method']}, "
+                          f"which is not in pruning.methods ({', '.join(p['methods']) or 'none'})")
+    for i in ticket_iterations(settings):
+        if not 0 <= i < p["iterations"]:
+            raise ConfigError(f"{where}.tickets.iterations: {i} is not a pruning iteration (0 .. {p['iterations'] - 1})")
+        if "cluster" in t["variants"]:
+            try:
+                cluster_mask(m["N"], n_hidden(settings), sequence[i + 1])
+            except MaskConstructionError as err:
+                raise ConfigError(f"{where}.tickets: the cluster ticket at iteration {i}: {err}") from None

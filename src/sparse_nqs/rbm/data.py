@@ -4,6 +4,9 @@ the same distribution as perfect sampling of an exact MPS."""
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 
 from ..errors import SparseNQSError
@@ -79,3 +82,50 @@ def z2_ratio(samples: np.ndarray, min_count: int = Z2_MIN_COUNT) -> tuple[float,
     ratios = [n / count[c ^ everything] for c, n in count.items()
               if c & first and n >= min_count and count.get(c ^ everything, 0) >= min_count]
     return (float(np.mean(ratios)), float(np.std(ratios))) if ratios else (float("nan"), float("nan"))
+
+
+# --------------------------------------------------------------------------------------------
+# the data files of the workflow
+# --------------------------------------------------------------------------------------------
+def write_data(npz_path, json_path, model, n_samples: int, seed: int, backend: str = "tenpy",
+               schedule: DMRGSchedule | None = None) -> dict:
+    """Make the measurement data of ``model`` and write the samples (``npz_path``: ``samples``, and
+    ``target`` = |psi|^2 up to 20 spins) and the record (``json_path``): the system, how the samples
+    were made, the ground-state energy and the data's statistics (<m>, <|m|>, histogram, C(d), Z2 ratio)."""
+    from ..io import write_json_atomic, write_npz_atomic
+    from .evaluation import sample_statistics
+
+    samples, record = measurement_data(model, n_samples, seed, backend, schedule)
+    arrays = {"samples": samples}
+    if model.N <= ED_AUTO_MAX_SPINS:
+        arrays["target"] = ground_state_distribution(model)
+    ratio, spread = z2_ratio(samples)
+    record = {**model.describe(), **record, "statistics": sample_statistics(samples), "z2_ratio": ratio,
+              "z2_ratio_std": spread, "samples_sha256": hashlib.sha256(samples.tobytes()).hexdigest()}
+    write_npz_atomic(npz_path, **arrays)
+    write_json_atomic(json_path, record)
+    return record
+
+
+def load_samples(path, n_visible: int) -> np.ndarray:
+    """The samples of a data file (``.npz`` with ``samples``, ``.npy`` or whitespace text), checked:
+    (n, n_visible) of 0/1 with 1 = up. Spins written as -1/+1 are refused, not converted: a file in
+    another convention may as well mean 1 = down."""
+    path = Path(path)
+    try:
+        if path.suffix == ".npz":
+            with np.load(path) as archive:
+                samples = np.asarray(archive["samples"])
+        elif path.suffix == ".npy":
+            samples = np.load(path)
+        else:
+            samples = np.loadtxt(path)
+    except (OSError, KeyError, ValueError) as err:
+        raise DataError(f"cannot read the samples of {path}: {err}") from None
+    if samples.ndim != 2 or samples.shape[1] != n_visible:
+        raise DataError(f"{path}: samples of shape {samples.shape}, expected (n, {n_visible}) for {n_visible} spins")
+    values = set(np.unique(samples).tolist())
+    if not values <= {0, 1}:
+        hint = " (spins -1/+1: write them as v = (1 + s) / 2, 1 = up)" if values <= {-1, 1} else ""
+        raise DataError(f"{path}: sample values {sorted(values)[:5]}, expected 0/1 with 1 = up{hint}")
+    return samples.astype(np.uint8)
