@@ -3,6 +3,7 @@ rule and ``sparse-nqs info``."""
 
 import copy
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from sparse_nqs.settings import (
     FIGURE_DEFAULTS,
     NETWORK_DEFAULTS,
     PLOTTING_DEFAULTS,
+    RBM_DATA_DEFAULTS,
+    RBM_DEFAULTS,
     REFERENCE_DEFAULTS,
     RESOURCE_DEFAULTS,
 )
@@ -337,3 +340,70 @@ def test_the_reference_code_preset_measures_the_kappa_c_runs_of_fig2_against_the
     assert plan.figure_inputs("fig2")["references"] == ["references/tfim_L10_k3.04483_open.json"]
     assert "tfim_L10_k3.04483_open" in plan.systems and plan.figure_inputs("fig1")["references"] == []
     assert not Plan.from_config(preset_configs()["workflow/presets/paper.yaml"]).shifted_references("fig2")
+
+
+# --------------------------------------------------------------------------------------------
+# the RBM family's section
+# --------------------------------------------------------------------------------------------
+def with_rbm(**run) -> dict:
+    config = tiny()
+    config["rbm"] = {"data": {"n_samples": 500}, "runs": {"chain": run}}  # N = 18, 18 iterations of 10%
+    return config
+
+
+@pytest.mark.parametrize("run, fragment", [
+    ({"pruning": {"p_r": 0.5, "iterations": 40}}, "rbm.runs.chain.pruning: 40 pruning iterations at p_r = 0.5 exhaust"),
+    ({"pruning": {"first_p_r": 0.99, "iterations": 3}}, "rbm.runs.chain.pruning: 3 pruning iterations"),
+    ({"rbm": {"hidden_ratio": 0.02}}, "rbm.runs.chain.rbm.hidden_ratio: 0.02 x N = 18 gives N_h = 0 hidden units"),
+    ({"model": {"N": 24}, "evaluation": {"exact": True}}, "rbm.runs.chain.evaluation.exact: exact KL and fidelity"),
+    ({"tickets": {"variants": ["init_imp"]}, "pruning": {"methods": ["imp_wr"]}},
+     "rbm.runs.chain.tickets.mask_method: the tickets take the masks of imp_ct"),
+    ({"rbm": {"hidden_ratio": 0.25}, "tickets": {"variants": ["cluster"], "iterations": [17]}},
+     "rbm.runs.chain.tickets: the cluster ticket at iteration 17"),
+    ({"tickets": {"variants": ["init_imp"], "iterations": [18]}},
+     "rbm.runs.chain.tickets.iterations: 18 is not a pruning iteration (0 .. 17)"),
+    ({"cd": {"batch_size": 1000}}, "rbm.data.n_samples: 500 samples cannot fill one batch"),
+    ({"cd": {"learning_rate": 0}}, "config key 'rbm.runs.chain.cd.learning_rate'"),
+    ({"tickets": {"variants": ["sp/ss"]}}, "config key 'rbm.runs.chain.tickets.variants[0]'"),
+    ({"model": {"L": 6}}, "unknown config key 'rbm.runs.chain.model.L'"),
+], ids=["schedule", "first-rate", "no-hidden", "exact-too-large", "mask-method", "cluster-disconnected",
+        "ticket-iteration", "batch", "learning-rate", "variant", "unknown-key"])
+def test_a_bad_rbm_config_stops_before_any_job_and_names_the_key(tmp_path, capsys, run, fragment):
+    config = with_rbm(**run)
+    with pytest.raises(ConfigError) as refused:
+        Plan.from_config(config)
+    assert fragment in str(refused.value)
+    assert str(refused.value) in cli_error(tmp_path, capsys, config, "info")
+
+
+def test_rbm_runs_share_no_name_with_the_vmc_runs_and_figures_name_existing_runs():
+    config = with_rbm()
+    config["rbm"]["runs"]["tiny"] = {}
+    with pytest.raises(ConfigError, match="rbm.runs.tiny: a run of that name exists in 'runs'"):
+        Plan.from_config(config)
+    config = with_rbm()
+    config["rbm"]["figures"] = {"rbm_fig2": {"runs": ["chain", "nonexistent"]}}
+    with pytest.raises(ConfigError, match="rbm.figures.rbm_fig2: no RBM run named 'nonexistent'"):
+        Plan.from_config(config)
+
+
+def test_the_rbm_schema_names_the_keys_of_the_rbm_defaults():
+    schema = yaml.safe_load(SCHEMA_FILE.read_text())
+    run = schema["$defs"]["rbm_run_settings"]["properties"]
+    assert set(run) == set(RBM_DEFAULTS)
+    for section, defaults in RBM_DEFAULTS.items():
+        assert set(run[section]["properties"]) == set(defaults), section
+    assert set(schema["properties"]["rbm"]["properties"]["data"]["properties"]) == set(RBM_DATA_DEFAULTS)
+    assert tuple(run["tickets"]["properties"]["variants"]["items"]["enum"]) == names.RBM_TICKET_VARIANTS
+    pattern = next(iter(schema["properties"]["rbm"]["properties"]["figures"]["patternProperties"]))
+    assert all(re.fullmatch(pattern, fig) for fig in names.RBM_FIGURES)
+
+
+def test_the_default_config_reproduces_the_source_s_rbm_settings():
+    plan = Plan.from_config(load_config(ROOT / "config.yaml"))
+    source = plan.rbm_runs["rbm_n18_h1"]
+    assert source["model"] == {"N": 18, "h": 1.0} and source["rbm"]["hidden_ratio"] == 0.5
+    assert source["cd"] == {"learning_rate": 0.01, "batch_size": 100, "k": 10, "persistent": False}
+    assert source["pruning"]["p_r"] == 0.1 and source["pruning"]["iterations"] == 18
+    assert source["data"]["n_samples"] == 100_000
+    assert plan.rbm_runs["rbm_n18_h2"]["model"]["h"] == 2.0

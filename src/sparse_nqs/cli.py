@@ -100,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--out", default=None, help="run directory (default results/runs/<run>)")
         sub.add_argument("--reference", default=None,
                          help="reference record (JSON from 'sparse-nqs reference'); default: computed here "
-                              "by ED or the closed form when the system is small enough")
+                              "by ED or the closed form when the system is small enough. An RBM run: the "
+                              "record of its data (JSON from 'sparse-nqs data', its samples beside it)")
         return sub
 
     experiment_parser("pretrain", "dense pre-training of a run: theta_init, theta_wr and the dense evaluation")
@@ -116,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     tickets = experiment_parser("tickets", "train all isolated tickets of a run (config tickets.*); resumes")
     tickets.add_argument("--batch", choices=("auto", "yes", "no"), default="auto",
                          help="one vectorised program for all tickets (auto: the config's tickets.batch)")
+
+    data = commands.add_parser(
+        "data", help="measurement data of an RBM run's chain (samples .npz and record .json)",
+        description="Z-basis samples of the open TFIM chain's ground state for an RBM run of the config "
+                    "(rbm.runs): exact up to 20 spins, else perfect samples of the DMRG state (references.*).")
+    data.add_argument("--config", required=True, help="experiment config (YAML)")
+    data.add_argument("--run", required=True, help="RBM run name in the config (rbm.runs)")
+    data.add_argument("--out", required=True, help="samples file (.npz); the record goes beside it (.json)")
 
     unpack = commands.add_parser(
         "unpack",
@@ -150,14 +159,20 @@ def run_unpack(args) -> int:
 def run_info(args) -> int:
     import json
 
-    from .config.check import load_config, resolve_run, run_summary
+    from .config.check import load_config, rbm_run_names, resolve_rbm_run, resolve_run, run_summary
+    from .families import make_run
 
     config = load_config(args.config)
-    if args.run is not None:
+    if args.run is not None and args.run in rbm_run_names(config):
+        settings = resolve_rbm_run(config, args.run)
+        output = {**settings, "n_sequence": make_run(settings, ".").n_sequence}
+    elif args.run is not None:
         settings = resolve_run(config, args.run)
         output = {**settings, **run_summary(settings)}
     else:
         output = [run_summary(resolve_run(config, name)) for name in config["runs"]]
+        output += [{"name": name, "family": "rbm", "n_sequence": make_run(resolve_rbm_run(config, name), ".").n_sequence}
+                   for name in rbm_run_names(config)]
     print(json.dumps(output, indent=1))
     return 0
 
@@ -222,13 +237,16 @@ def run_reference(args) -> int:
 
 def _experiment(args):
     """The Run and its reference record for the pretrain / prune / ticket commands."""
-    from .config.check import load_config, resolve_run
+    from .config.check import load_config, rbm_run_names, resolve_rbm_run, resolve_run
     from .families import make_run
     from .io import read_json
     from .physics.reference import ReferenceRequestError, compute_reference, resolve_method
 
-    settings = resolve_run(load_config(args.config), args.run)  # the whole config is checked first
+    config = load_config(args.config)  # the whole config is checked first
     directory = Path(args.out) if args.out else Path("results") / "runs" / args.run
+    if args.run in rbm_run_names(config):
+        return _rbm_experiment(args, resolve_rbm_run(config, args.run), directory)
+    settings = resolve_run(config, args.run)
     _check_writable(directory, "--out")
     run = make_run(settings, directory)
     if args.reference:
@@ -243,6 +261,56 @@ def _experiment(args):
                 f"{run.model.N} spins need a DMRG reference: run 'sparse-nqs reference' and pass --reference")
         reference, _ = compute_reference(run.model, method)
     return run, reference
+
+
+def _rbm_experiment(args, settings: dict, directory: Path):
+    """An RBM run learns from data: ``--reference`` is the record of its data, the samples beside it."""
+    from .families import make_run
+    from .io import read_json
+    from .physics.reference import ReferenceRequestError
+    from .rbm.data import load_samples
+
+    if args.command == "fidelity":
+        raise UsageError("fidelity: the Monte Carlo neighbour fidelities are a VMC analysis; an RBM run's exact "
+                         "ones are drawn in the rbm_lth figure")
+    if not args.reference:
+        raise ReferenceRequestError(f"RBM run {args.run} learns from data: make them with `sparse-nqs data --config "
+                                    f"{args.config} --run {args.run} --out DATA.npz` and pass --reference DATA.json")
+    record_path = Path(args.reference)
+    try:
+        record = read_json(record_path)
+    except (OSError, ValueError) as err:
+        raise ReferenceRequestError(f"cannot read the data record {record_path}: {err}") from None
+    samples = record_path.with_suffix(".npz")
+    load_samples(samples, settings["model"]["N"])  # shape and convention, before any work
+    _check_writable(directory, "--out")
+    run = make_run(settings, directory, data=samples)
+    run.check_reference(record)
+    return run, record
+
+
+def run_data(args) -> int:
+    from .config.check import load_config, rbm_run_names, resolve_rbm_run
+    from .physics.dmrg import DMRGSchedule
+    from .plan import Plan
+    from .rbm.data import write_data
+    from .rbm.run import chain_model
+
+    config = load_config(args.config)
+    if args.run not in rbm_run_names(config):
+        raise UsageError(f"--run: no RBM run named {args.run!r} (rbm.runs: {', '.join(rbm_run_names(config)) or 'none'})")
+    settings = resolve_rbm_run(config, args.run)
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise UsageError(f"--out: the samples file must end in .npz, got {out}")
+    _check_writable_file(out, "--out")
+    options = Plan.from_config(config).references
+    schedule = DMRGSchedule.from_options(options["dmrg_sweeps"], options["dmrg_maxdims"], options["dmrg_cutoff"])
+    record = write_data(out, out.with_suffix(".json"), chain_model(settings), settings["data"]["n_samples"],
+                        settings["data"]["seed"], options["dmrg_backend"], schedule)
+    print(f"{record['n_samples']} samples ({record['method']}), E = {record['energy']:.10f}, "
+          f"<|m|> = {record['statistics']['abs_m']:.4f} -> {out}, {out.with_suffix('.json')}")
+    return 0
 
 
 def _pretrain(args, run, reference) -> None:
@@ -308,7 +376,7 @@ def run_experiment(args) -> int:
 
 
 #: every subcommand and the function that runs it
-COMMANDS = {"reference": run_reference, "info": run_info, "unpack": run_unpack,
+COMMANDS = {"reference": run_reference, "info": run_info, "unpack": run_unpack, "data": run_data,
             **{name: run_experiment for name in EXPERIMENT_COMMANDS}}
 
 

@@ -35,11 +35,14 @@ for _fig in FIGURES:
 rule claims:
     input:
         **{f"{fig}_{kind}": paths for fig in FIGURES for kind, paths in figure_input(fig).items()},
+        **{f"{fig}_{kind}": [result(p) for p in files] for fig in RBM_TARGETS
+           for kind, files in PLAN.rbm_figure_inputs(fig).items()},
     output:
         table=report(result(paths.CLAIMS), caption="../report/claims.rst", category="Claims"),
         rst=result(paths.CLAIMS_RST),
     params:
         specs=PLAN.figures,
+        rbm_specs={fig: PLAN.rbm_figures[fig] for fig in RBM_TARGETS},
     resources:
         mem_mb=res("plot", "mem_mb"),
         runtime=res("plot", "runtime"),

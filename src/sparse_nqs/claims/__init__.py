@@ -22,7 +22,9 @@ check is one function in the module of its topic, its thresholds the module cons
 * :mod:`.scaling` - error regions, collapse across widths and sizes, the transition at rho_c (Figs. 2, 3);
 * :mod:`.toric` - the toric code and the odd-parity construction (Figs. 4, 7);
 * :mod:`.reference` - the variational principle (every figure with energies) and the authors'
-  shifted reference field (Figs. 1, 2).
+  shifted reference field (Figs. 1, 2);
+* :mod:`.rbm` - the RBM family's claims (Golubeva and Melko 2022) and the lottery-ticket questions
+  asked of the RBM, on the tables of the ``rbm_`` figures (:func:`check_rbm_claims`).
 
 :func:`claims_rst` renders the table for the Snakemake report, :func:`claims_markdown` for a document
 (``python -m sparse_nqs.claims results/claims.csv`` prints it: docs/results.md is made that way).
@@ -90,7 +92,8 @@ CLAIMS = [
     *[(variational_principle, fig) for fig in ("fig1", "fig2", "fig3", "fig4", "fig5", "fig6")],
 ]
 
-__all__ = ["CLAIMS", "CLAIM_COLUMNS", "PASS", "FAIL", "NOT_APPLICABLE", "Claim", "check_claims", "claims_rst",
+__all__ = ["CLAIMS", "CLAIM_COLUMNS", "PASS", "FAIL", "NOT_APPLICABLE", "Claim", "check_claims", "check_rbm_claims",
+           "claims_rst",
            "claims_markdown",
            *(check.__name__ for check, _ in CLAIMS)]
 
@@ -114,6 +117,23 @@ def check_claims(tables: dict, specs: dict[str, dict]) -> pd.DataFrame:
             prepared[fig] = tables[fig].for_figure(spec)
         try:
             rows += check(prepared[fig], spec, fig)
+        except Exception as err:  # noqa: BLE001 - one undecidable claim must not hide the others
+            rows.append(_undecided(check, fig, f"could not evaluate: {type(err).__name__}: {err}"))
+    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+
+
+def check_rbm_claims(tables: dict, specs: dict[str, dict]) -> pd.DataFrame:
+    """Every claim of :data:`.rbm.RBM_CLAIMS` on the :class:`~sparse_nqs.figures.rbm.RBMTables` of its
+    figure (figures without runs are left out)."""
+    from .rbm import RBM_CLAIMS
+
+    rows = []
+    for check, fig in RBM_CLAIMS:
+        spec = (specs or {}).get(fig) or {}
+        if not spec.get("runs") or tables.get(fig) is None:
+            continue
+        try:
+            rows += check(tables[fig], spec, fig)
         except Exception as err:  # noqa: BLE001 - one undecidable claim must not hide the others
             rows.append(_undecided(check, fig, f"could not evaluate: {type(err).__name__}: {err}"))
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)

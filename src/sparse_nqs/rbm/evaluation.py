@@ -14,6 +14,8 @@ source's Eq. 8 prints no difference and no square, which cannot be what it compu
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -67,8 +69,13 @@ def draw_samples(variables: dict, N: int, n_samples: int, n_chains: int, burn_in
                  seed: int) -> np.ndarray:
     """``n_samples`` visible configurations (rounded up to a multiple of ``n_chains``) from block Gibbs
     chains started at uniformly random configurations: ``burn_in`` steps, then a sample every ``thin``."""
-    per_chain = -(-n_samples // n_chains)
-    key_start, key_chain = jax.random.split(jax.random.key(seed))
+    draws = _gibbs_chains(variables, jax.random.key(seed), N, n_chains, -(-n_samples // n_chains), burn_in, thin)
+    return np.asarray(draws, dtype=np.uint8).reshape(-1, N)
+
+
+@partial(jax.jit, static_argnames=("N", "n_chains", "per_chain", "burn_in", "thin"))
+def _gibbs_chains(variables, key, N, n_chains, per_chain, burn_in, thin):
+    key_start, key_chain = jax.random.split(key)
     dtype = variables["params"]["visible_bias"].dtype
     v = jax.random.bernoulli(key_start, 0.5, (n_chains, N)).astype(dtype)
     v = gibbs_steps(variables, v, jax.random.fold_in(key_chain, 0), burn_in) if burn_in else v
@@ -78,7 +85,12 @@ def draw_samples(variables: dict, N: int, n_samples: int, n_chains: int, burn_in
         return v, v
 
     _, draws = jax.lax.scan(one, v, jax.random.split(jax.random.fold_in(key_chain, 1), per_chain))
-    return np.asarray(draws, dtype=np.uint8).reshape(-1, N)
+    return draws
+
+
+@partial(jax.jit, static_argnames=("n_hidden",))
+def _local_energies(operator, variables, x, n_hidden):
+    return local_energies(operator, PositiveRBM(n_hidden).apply, variables, x)
 
 
 def sampled_metrics(variables: dict, model, samples, energy_reference: float | None, data_stats: dict,
@@ -87,10 +99,9 @@ def sampled_metrics(variables: dict, model, samples, energy_reference: float | N
     psi(v with spin i flipped) / psi(v)), eROE, mROE and C_MSE."""
     stats = sample_statistics(samples)
     spins = 2.0 * np.asarray(samples, dtype=np.float64) - 1.0
-    rbm = PositiveRBM(variables["params"]["hidden_bias"].shape[0])
+    n_hidden = variables["params"]["hidden_bias"].shape[0]
     operator = model.hamiltonian.to_jax_operator()
-    energy_of = jax.jit(lambda x: local_energies(operator, rbm.apply, variables, x))
-    e_loc = np.concatenate([np.asarray(energy_of(jnp.asarray(spins[k:k + chunk])))
+    e_loc = np.concatenate([np.asarray(_local_energies(operator, variables, jnp.asarray(spins[k:k + chunk]), n_hidden))
                             for k in range(0, len(spins), chunk)]).real
     n = len(e_loc)
     energy, energy_std = float(e_loc.mean()), float(e_loc.std())

@@ -78,11 +78,14 @@ def all_visible(N: int) -> np.ndarray:
     return spins_to_visible(np.asarray(nk.hilbert.Spin(s=0.5, N=N).all_states(), dtype=np.float64))
 
 
+_free_energy = jax.jit(free_energy)  # compiled once per shape, not once per call
+
+
 def log_probabilities(variables: dict, N: int, chunk: int = 1 << 16) -> np.ndarray:
     """log p(v) of every configuration of :func:`all_visible` (exact log Z by summation, chunked)."""
-    f = jax.jit(lambda v: free_energy(variables, v))
     configs = all_visible(N)
-    values = np.concatenate([np.asarray(f(configs[k:k + chunk])) for k in range(0, len(configs), chunk)])
+    values = np.concatenate([np.asarray(_free_energy(variables, configs[k:k + chunk]))
+                             for k in range(0, len(configs), chunk)])
     return values - float(jax.scipy.special.logsumexp(values))
 
 

@@ -28,11 +28,12 @@ from ..names import ED_AUTO_MAX_SPINS
 from ..physics.models import TFIMChain
 from ..physics.reference import check_record
 from ..pruning.experiment import ExperimentError, Run, settings_fingerprint
+from ..vmc.training import TrainingDivergedError
 from .data import load_samples
 from .evaluation import draw_samples, empirical_distribution, exact_metrics, sampled_metrics
 from .masks import cluster_mask
 from .model import init_rbm
-from .training import CDSettings, RBMTrainingError, train_epoch
+from .training import CDSettings, train_epoch
 
 
 def n_hidden(settings: dict) -> int:
@@ -168,9 +169,10 @@ class RBMRun(Run):
             state.key, key = jax.random.split(state.key)
             state.variables, state.chains = train_epoch(state.variables, data, key, state.chains, self.cd)
             if (epoch + 1) % every == 0 or epoch + 1 == first_step + n_steps:
-                if not all(bool(jnp.all(jnp.isfinite(p))) for p in jax.tree_util.tree_leaves(state.parameters)):
-                    raise RBMTrainingError(f"run {self.name}: the RBM's weights are no longer finite after epoch "
-                                           f"{epoch + 1} (learning rate {self.cd.learning_rate} too large?)")
+                if not all(np.isfinite(np.asarray(p)).all() for p in jax.tree_util.tree_leaves(state.parameters)):
+                    raise TrainingDivergedError(f"run {self.name}: the RBM's weights are no longer finite after "
+                                                f"epoch {epoch + 1} (cd.learning_rate {self.cd.learning_rate} too "
+                                                f"large?)")
                 row = self._log_row(state.variables, epoch)
                 row["wall_seconds"] = time.perf_counter() - start
                 rows.append(row)

@@ -1,0 +1,314 @@
+"""The RBM family's claims (Golubeva and Melko 2022, section III; docs/rbm.md, "Claims"), and the main
+paper's lottery-ticket questions asked of the RBM, checked on :class:`sparse_nqs.figures.rbm.RBMTables`.
+
+"Damage" is measured per error measure: the first pruned fraction at which the measure exceeds
+:data:`DAMAGE_FACTOR` times its dense value. KL divergences and 1 - F are exact; eROE, mROE and C_MSE
+come from 1e5 samples, whose sampling error (a few per mille) is far below that factor.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest, spearmanr
+
+from ..figures.rbm import RBMTables, neighbour_fidelities, ticket_log
+from .common import TICKET_AGREE_FACTOR, Claim, g
+
+#: "significant damage": a measure at least this many times its dense value. Successive fine-tuned
+#: rounds of one RBM scatter by tens of per cent in KL, so a factor 2 is a change, not noise.
+DAMAGE_FACTOR = 2.0
+#: the measures of the source's Fig. 2
+MEASURES = ("kl_exact", "infidelity", "eroe", "mroe", "c_mse")
+#: the pruned fractions of the source's 10% schedule lie 2.5-3 points apart near 75%: "about 75%" is
+#: read as at least one step below, 71.8% (iteration 12)
+PARAMAGNET_DAMAGE_FRACTION = 0.718
+#: "far more sensitive": the relative rise (sparsest / dense) at least this many times eROE's
+SENSITIVITY_RATIO = 3.0
+#: "correlate positively with KL": Spearman rank correlation over the path at least this
+MIN_CORRELATION = 0.5
+#: a neighbour-fidelity "drop": the largest 1 - F at least this many times the median 1 - F
+FIDELITY_DROP_RATIO = 5.0
+
+
+def _path(tables: RBMTables, run: str) -> pd.DataFrame:
+    methods = tables.settings[run]["pruning"]["methods"]
+    return tables.path(run, methods[0]) if methods else pd.DataFrame()
+
+
+def damage_fraction(path: pd.DataFrame, measure: str) -> float:
+    """The first pruned fraction where ``measure`` exceeds DAMAGE_FACTOR x its dense value (inf: never)."""
+    if path.empty or measure not in path or not np.isfinite(path[measure].iloc[0]):
+        return math.nan
+    dense = path[measure].iloc[0]
+    damaged = path[(path.iteration >= 0) & (path[measure] > DAMAGE_FACTOR * dense)]
+    return float(damaged.pruned.min()) if not damaged.empty else math.inf
+
+
+def _fraction(value: float, end: float) -> str:
+    return f"{value:.1%}" if math.isfinite(value) else f"none up to {end:.1%}"
+
+
+def _by_field(tables: RBMTables, runs: list[str]) -> dict:
+    return {tables.settings[r]["model"]["h"]: r for r in runs}
+
+
+CRITICAL_FIRST = Claim(
+    "The critical point (h = 1) is damaged at a smaller pruned fraction than the paramagnet (h = 2), "
+    "which loses nothing until about 75% of the weights are removed",
+    "Golubeva & Melko, Fig. 2 and Sec. III.A: 'no error measure rises until about 75% ... only about 25% can be "
+    "removed' at h = 1 (the thesis: about 50% remaining)",
+    f"first pruned fraction with any measure > {DAMAGE_FACTOR:g}x dense: h = 1 < h = 2, and h = 2 >= "
+    f"{PARAMAGNET_DAMAGE_FRACTION:.1%}",
+    f"source's 75% less one 10% step; factor {DAMAGE_FACTOR:g}: ours (scatter of fine-tuned rounds)")
+
+
+def critical_damaged_first(tables: RBMTables, spec: dict, fig: str) -> list[dict]:
+    runs = _by_field(tables, spec.get("runs", []))
+    if not {1.0, 2.0} <= set(runs):
+        return [CRITICAL_FIRST.undecided("", fig, "needs runs at h = 1 and h = 2 in the figure")]
+    paths = {h: _path(tables, runs[h]) for h in (1.0, 2.0)}
+    if any(p.empty for p in paths.values()):
+        return [CRITICAL_FIRST.undecided("", fig, "a pruning path is missing")]
+    first = {h: min(damage_fraction(paths[h], m) for m in MEASURES) for h in (1.0, 2.0)}
+    end = {h: float(paths[h].pruned.max()) for h in (1.0, 2.0)}
+    measured = (f"first damage: {_fraction(first[1.0], end[1.0])} pruned (h = 1), "
+                f"{_fraction(first[2.0], end[2.0])} (h = 2)")
+    subject = f"N = {tables.settings[runs[1.0]]['model']['N']}"
+    if not math.isfinite(first[1.0]) and min(end.values()) < PARAMAGNET_DAMAGE_FRACTION:
+        return [CRITICAL_FIRST.undecided(subject, fig, measured + ": the paths stop before either is damaged "
+                                         f"and before {PARAMAGNET_DAMAGE_FRACTION:.1%} (the source's 18 rounds)")]
+    return [CRITICAL_FIRST.decided(subject, fig, measured,
+                                   first[1.0] < first[2.0] and first[2.0] >= PARAMAGNET_DAMAGE_FRACTION)]
+
+
+ORDER_PARAMETER = Claim(
+    "The order parameter is the most sensitive measure: mROE and C_MSE rise far more than eROE, and every "
+    "measure correlates positively with KL",
+    "Golubeva & Melko, Fig. 2 and Appendix (Fig. 6)",
+    f"(sparsest / dense) of mROE and C_MSE >= {SENSITIVITY_RATIO:g}x eROE's; Spearman(measure, KL) >= "
+    f"{MIN_CORRELATION:g} for each",
+    "ours: 'far more' as a factor 3; a rank correlation, as the source shows monotone trends")
+
+
+def order_parameter_most_sensitive(tables: RBMTables, spec: dict, fig: str) -> list[dict]:
+    runs = _by_field(tables, spec.get("runs", []))
+    if 1.0 not in runs:
+        return [ORDER_PARAMETER.undecided("", fig, "needs a run at h = 1")]
+    path = _path(tables, runs[1.0])
+    if len(path) < 4:
+        return [ORDER_PARAMETER.undecided("", fig, "fewer than 3 pruning rounds")]
+    rise = {m: path[m].iloc[-1] / path[m].iloc[0] for m in ("eroe", "mroe", "c_mse")}
+    rho = {m: spearmanr(path.kl_exact, path[m]).statistic for m in ("infidelity", "eroe", "mroe", "c_mse")}
+    ok = min(rise["mroe"], rise["c_mse"]) >= SENSITIVITY_RATIO * rise["eroe"] and min(rho.values()) >= MIN_CORRELATION
+    measured = (", ".join(f"{m} x{g(v)}" for m, v in rise.items()) + "; Spearman with KL: "
+                + ", ".join(f"{m} {g(v, 2)}" for m, v in rho.items()))
+    return [ORDER_PARAMETER.decided("h = 1", fig, measured, ok)]
+
+
+HISTOGRAM = Claim(
+    "With pruning at h = 1 the m histogram turns from two peaks near +-0.75 into one peak at 0",
+    "Golubeva & Melko, Fig. 3",
+    "dense RBM's mode at |m| >= 0.5; the sparsest RBM's mode at |m| <= 2/N",
+    "the source's peaks at about +-0.75; 2/N: one magnetisation step either side of 0")
+
+
+def histogram_turns_unimodal(tables: RBMTables, spec: dict, fig: str) -> list[dict]:
+    runs = _by_field(tables, spec.get("runs", []))
+    if 1.0 not in runs:
+        return [HISTOGRAM.undecided("", fig, "needs a run at h = 1")]
+    path = _path(tables, runs[1.0])
+    N = tables.settings[runs[1.0]]["model"]["N"]
+    columns = [f"hist_{k}" for k in range(N + 1)]
+    if path.empty or not set(columns) <= set(path):
+        return [HISTOGRAM.undecided("", fig, "no pruning path")]
+    m = -1 + 2 * np.arange(N + 1) / N
+    first, last = (m[int(np.argmax(path[columns].iloc[k].to_numpy(float)))] for k in (0, -1))
+    measured = f"mode |m| {abs(first):.2f} dense, {abs(last):.2f} at {path.pruned.iloc[-1]:.0%} pruned"
+    return [HISTOGRAM.decided(f"N = {N}", fig, measured, abs(first) >= 0.5 and abs(last) <= 2 / N + 1e-12)]
+
+
+LARGER_N = Claim(
+    "Larger N needs a larger pruned fraction for the same damage to C(d)",
+    "Golubeva & Melko, Fig. 4",
+    f"first pruned fraction with C_MSE > {DAMAGE_FACTOR:g}x dense non-decreasing in N (h = 1)",
+    f"factor {DAMAGE_FACTOR:g}: as for the other damage claims")
+
+
+def larger_systems_prune_further(tables: RBMTables, spec: dict, fig: str) -> list[dict]:
+    runs = sorted((r for r in spec.get("runs", []) if tables.settings[r]["model"]["h"] == 1.0),
+                  key=lambda r: tables.settings[r]["model"]["N"])
+    if len(runs) < 2:
+        return [LARGER_N.undecided("", fig, "needs runs at two or more N (h = 1)")]
+    paths = [_path(tables, r) for r in runs]
+    if any(p.empty for p in paths):
+        return [LARGER_N.undecided("", fig, "a pruning path is missing")]
+    fractions = [damage_fraction(p, "c_mse") for p in paths]
+    measured = ", ".join(f"N = {tables.settings[r]['model']['N']}: {_fraction(f, p.pruned.max())}"
+                         for r, f, p in zip(runs, fractions, paths))
+    if not any(math.isfinite(f) for f in fractions):
+        return [LARGER_N.undecided("h = 1", fig, measured + ": no run's C(d) is damaged along its path")]
+    return [LARGER_N.decided("h = 1", fig, measured, all(a <= b for a, b in zip(fractions, fractions[1:])))]
+
+
+TRAINABLE = Claim(
+    "Sparse RBMs are trainable: sp/ss, sp/os and sc reach errors comparable to the pruned RBM",
+    "Golubeva & Melko, Sec. III.B and Fig. 5",
+    f"final KL of each within {TICKET_AGREE_FACTOR:g}x of the pruned-and-fine-tuned RBM's at the same iteration",
+    "the main study's ticket factor (scatter of independent trainings)")
+
+
+def sparse_rbms_train(tables: RBMTables, spec: dict, fig: str) -> list[dict]:
+    rows = []
+    for run in spec.get("runs", []):
+        tickets = tables.tickets[tables.tickets.run == run] if not tables.tickets.empty else pd.DataFrame()
+        tickets = tickets[tickets.variant.isin(["init_imp", "rand_imp", "cluster"])] if not tickets.empty else tickets
+        path = tables.path(run, tables.settings[run]["tickets"]["mask_method"])
+        if tickets.empty or path.empty:
+            rows.append(TRAINABLE.undecided(tables.label(run), fig, "no sp/ss, sp/os or sc tickets"))
+            continue
+        i = int(tickets.iteration.min())
+        pruned = float(path[path.iteration == i].kl_exact.iloc[0])
+        at = tickets[tickets.iteration == i].set_index("variant").kl_exact
+        ratio = {v: max(k / pruned, pruned / k) for v, k in at.items()}
+        measured = f"pruned KL {g(pruned)} at {path[path.iteration == i].pruned.iloc[0]:.0%} pruned; " + \
+            ", ".join(f"{v} {g(at[v])}" for v in at.index)
+        rows.append(TRAINABLE.decided(tables.label(run), fig, measured, max(ratio.values()) <= TICKET_AGREE_FACTOR))
+    return rows
+
+
+SS_FASTEST = Claim(
+    "sp/ss converges fastest of the sparse RBMs",
+    "Golubeva & Melko, Fig. 5",
+    "epochs until KL is within 10% of its final value: sp/ss <= sp/os and sc",
+    "ours: a convergence time read off the logged curves")
+
+
+def _epochs_to_converge(log: pd.DataFrame) -> float:
+    final = log.kl_exact.iloc[-1]
+    near = log[log.kl_exact <= 1.1 * final]
+    return float(near.step.min()) if not near.empty else math.inf
+
+
+def sp_ss_fastest(tables: RBMTables, spec: dict, fig: str) -> list[dict]:
+    rows = []
+    for run in spec.get("runs", []):
+        tickets = tables.tickets[tables.tickets.run == run] if not tables.tickets.empty else pd.DataFrame()
+        if tickets.empty or not {"init_imp", "rand_imp", "cluster"} <= set(tickets.variant):
+            rows.append(SS_FASTEST.undecided(tables.label(run), fig, "needs sp/ss, sp/os and sc tickets"))
+            continue
+        i = int(tickets.iteration.min())
+        epochs = {v: _epochs_to_converge(ticket_log(tables, run, v, i)) for v in ("init_imp", "rand_imp", "cluster")}
+        measured = ", ".join(f"{v} {e:g}" for v, e in epochs.items()) + " epochs"
+        rows.append(SS_FASTEST.decided(tables.label(run), fig, measured,
+                                       epochs["init_imp"] <= min(epochs["rand_imp"], epochs["cluster"])))
+    return rows
+
+
+SS_BELOW_DENSE = Claim(
+    "In the paramagnet sp/ss reaches a lower KL than the dense RBM",
+    "Golubeva & Melko, Fig. 5 (h = 2)",
+    "final KL of T(theta_init, m_imp) < the dense RBM's",
+    "the source's statement as it stands")
+
+
+def sp_ss_below_dense_in_paramagnet(tables: RBMTables, spec: dict, fig: str) -> list[dict]:
+    runs = _by_field(tables, spec.get("runs", []))
+    if 2.0 not in runs:
+        return [SS_BELOW_DENSE.undecided("", fig, "needs a run at h = 2")]
+    run = runs[2.0]
+    tickets = tables.tickets[(tables.tickets.run == run) & (tables.tickets.variant == "init_imp")] \
+        if not tables.tickets.empty else pd.DataFrame()
+    path = _path(tables, run)
+    if tickets.empty or path.empty:
+        return [SS_BELOW_DENSE.undecided(tables.label(run), fig, "needs the dense RBM and an sp/ss ticket")]
+    dense, ss = float(path.kl_exact.iloc[0]), float(tickets.sort_values("iteration").kl_exact.iloc[0])
+    return [SS_BELOW_DENSE.decided(tables.label(run), fig, f"sp/ss {g(ss)}, dense {g(dense)}", ss < dense)]
+
+
+REWINDING = Claim(
+    "IMP-WR (rewinding) reaches a lower KL than IMP-CT (fine-tuning) along the path (the main paper's claim, "
+    "asked of the RBM)",
+    "main paper, Fig. 5 (for VMC); not studied by the source",
+    "one-sided sign test over the pruning rounds at 5%",
+    "the main paper's comparison; rounds are paired by iteration")
+
+
+def rewinding_beats_fine_tuning(tables: RBMTables, spec: dict, fig: str) -> list[dict]:
+    rows = []
+    for run in spec.get("runs", []):
+        wr, ct = tables.path(run, "imp_wr"), tables.path(run, "imp_ct")
+        if wr.empty or ct.empty:
+            rows.append(REWINDING.undecided(tables.label(run), fig, "needs imp_wr and imp_ct paths"))
+            continue
+        both = wr.merge(ct, on="iteration", suffixes=("_wr", "_ct"))
+        both = both[(both.iteration > 0) & (both.kl_exact_wr != both.kl_exact_ct)]
+        wins = int((both.kl_exact_wr < both.kl_exact_ct).sum())
+        p = binomtest(wins, len(both), alternative="greater").pvalue if len(both) else 1.0
+        measured = f"IMP-WR lower in {wins} of {len(both)} rounds (p = {g(p, 2)})"
+        rows.append(REWINDING.decided(tables.label(run), fig, measured, p < 0.05))
+    return rows
+
+
+TICKETS_AGREE = Claim(
+    "T(theta_init, m_imp) and T(theta_rand, m_imp) agree, and both beat T(theta_init, m_rand)",
+    "main paper, Fig. 1 (for VMC); the source's sp/ss and sp/os at 60%",
+    f"KL of init_imp and rand_imp within {TICKET_AGREE_FACTOR:g}x; both below init_rand, at every ticket iteration",
+    "the main study's ticket factor")
+
+
+def rbm_tickets_agree(tables: RBMTables, spec: dict, fig: str) -> list[dict]:
+    rows = []
+    for run in spec.get("runs", []):
+        tickets = tables.tickets[tables.tickets.run == run] if not tables.tickets.empty else pd.DataFrame()
+        if tickets.empty or not {"init_imp", "rand_imp", "init_rand"} <= set(tickets.variant):
+            rows.append(TICKETS_AGREE.undecided(tables.label(run), fig, "needs init_imp, rand_imp and init_rand"))
+            continue
+        wide = tickets.pivot_table(index="iteration", columns="variant", values="kl_exact")
+        agree = (np.maximum(wide.init_imp / wide.rand_imp, wide.rand_imp / wide.init_imp) <= TICKET_AGREE_FACTOR)
+        beat = (wide.init_imp < wide.init_rand) & (wide.rand_imp < wide.init_rand)
+        measured = "; ".join(f"iteration {i}: {g(r.init_imp)}, {g(r.rand_imp)} vs random {g(r.init_rand)}"
+                             for i, r in wide.iterrows())
+        rows.append(TICKETS_AGREE.decided(tables.label(run), fig, measured, bool(agree.all() and beat.all())))
+    return rows
+
+
+FIDELITY_DROP = Claim(
+    "The fidelity between neighbouring pruned RBMs drops sharply at one point of the path, as for the VMC networks",
+    "main paper, Figs. 3 and 4 (for VMC)",
+    f"largest 1 - F between neighbouring rounds >= {FIDELITY_DROP_RATIO:g}x the median 1 - F",
+    "ours: a drop, not a uniform decline")
+
+
+def rbm_fidelity_drop(tables: RBMTables, spec: dict, fig: str) -> list[dict]:
+    rows = []
+    for run in spec.get("runs", []):
+        for method in tables.settings[run]["pruning"]["methods"]:
+            fid = neighbour_fidelities(tables, run, method)
+            if len(fid) < 4:
+                rows.append(FIDELITY_DROP.undecided(f"{tables.label(run)}, {method}", fig,
+                                                    "exact fidelities need N <= 20 and 4 or more rounds"))
+                continue
+            loss = 1 - fid.fidelity
+            k = int(np.argmax(loss.to_numpy()))
+            measured = f"largest 1 - F {g(loss.iloc[k])} at {fid.pruned.iloc[k]:.0%} pruned, median {g(loss.median())}"
+            rows.append(FIDELITY_DROP.decided(f"{tables.label(run)}, {method}", fig, measured,
+                                              loss.iloc[k] >= FIDELITY_DROP_RATIO * loss.median()))
+    return rows
+
+
+#: (check, RBM figure whose tables decide it), in report order
+RBM_CLAIMS = [
+    (critical_damaged_first, "rbm_fig2"),
+    (order_parameter_most_sensitive, "rbm_fig2"),
+    (histogram_turns_unimodal, "rbm_fig3"),
+    (larger_systems_prune_further, "rbm_fig4"),
+    (sparse_rbms_train, "rbm_fig5"),
+    (sp_ss_fastest, "rbm_fig5"),
+    (sp_ss_below_dense_in_paramagnet, "rbm_fig5"),
+    (rewinding_beats_fine_tuning, "rbm_lth"),
+    (rbm_tickets_agree, "rbm_lth"),
+    (rbm_fidelity_drop, "rbm_lth"),
+]
