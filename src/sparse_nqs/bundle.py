@@ -51,8 +51,9 @@ def config_fingerprints(plan) -> dict:
     def digest(value) -> str:
         return hashlib.sha256(json.dumps(json_safe(value), sort_keys=True).encode()).hexdigest()
 
-    runs = {name: digest(settings) for name, settings in sorted(plan.runs.items())}
-    whole = digest({"runs": runs, "references": plan.references, "figures": plan.figures})
+    runs = {name: digest(settings) for name, settings in sorted({**plan.runs, **plan.rbm_runs}.items())}
+    whole = digest({"runs": runs, "references": plan.references, "figures": plan.figures,
+                    "rbm_figures": plan.rbm_figures})
     return {"config": whole, "runs": runs}
 
 

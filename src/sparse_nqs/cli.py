@@ -54,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         KAPPA_C,
         MODELS,
         PRUNING_METHODS,
+        RBM_TICKET_VARIANTS,
         REFERENCE_METHODS,
-        TICKET_VARIANTS,
     )
 
     parser = _Parser(prog="sparse-nqs", description=__doc__.splitlines()[0])
@@ -110,9 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     fid = experiment_parser("fidelity", "neighbour fidelities along a finished pruning path")
     fid.add_argument("--method", required=True, choices=PRUNING_METHODS)
     ticket = experiment_parser("ticket", "train one isolated ticket at an IMP-WR iteration; resumes")
-    ticket.add_argument("--variant", required=True, choices=TICKET_VARIANTS,
+    ticket.add_argument("--variant", required=True, choices=RBM_TICKET_VARIANTS,
                         help="init_imp = T(theta_init, m_imp), rand_imp = T(theta_rand, m_imp), "
-                             "init_rand = T(theta_init, m_rand)")
+                             "init_rand = T(theta_init, m_rand); RBM runs also cluster (the source's sc)")
     ticket.add_argument("--iteration", required=True, type=int, help="IMP-WR iteration of the mask")
     tickets = experiment_parser("tickets", "train all isolated tickets of a run (config tickets.*); resumes")
     tickets.add_argument("--batch", choices=("auto", "yes", "no"), default="auto",

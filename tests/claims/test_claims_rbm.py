@@ -17,9 +17,10 @@ from sparse_nqs.claims.rbm import (
     rewinding_beats_fine_tuning,
 )
 from sparse_nqs.figures.rbm import RBMTables
+from sparse_nqs.pruning.schedule import remaining_weight_sequence
 from sparse_nqs.settings import RBM_DATA_DEFAULTS, RBM_DEFAULTS
 
-SEQUENCE = [162, 146, 131, 118, 106, 95, 86, 77, 69, 62, 56, 50, 45, 41, 37, 33, 30, 27, 24]  # Table I
+SEQUENCE = remaining_weight_sequence(162, 0.1, 18)  # the 18 x 9 RBM's Table I
 
 
 def settings(N=18, h=1.0, methods=("imp_ct",)):

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sparse_nqs import paths
+from sparse_nqs.names import RBM_FIGURES
+
 pytestmark = pytest.mark.workflow  # minutes each: pytest -m 'not workflow' skips them
 
 REPO = Path(__file__).resolve().parents[2]
@@ -118,8 +121,14 @@ def test_smoke_builds_every_target_and_then_has_nothing_to_do(smoke_build):
         for ext in ("pdf", "png"):
             path = workdir / "results" / "figures" / f"fig{fig}.{ext}"
             assert path.stat().st_size > 1000, path
+    for fig in RBM_FIGURES:
+        suffixes = ("",) if fig == "rbm_table1" else (".pdf", ".png")
+        for suffix in suffixes:
+            path = workdir / "results" / (paths.RBM_TABLE1 if fig == "rbm_table1" else paths.figure(fig, suffix))
+            assert path.stat().st_size > 100, path
     claims = (workdir / "results" / "claims.csv").read_text()
     assert claims.startswith("claim,figure,paper,measured,expected,basis,status")
+    assert ",rbm_fig2," in claims and ",rbm_lth," in claims
     provenance = list((workdir / "results" / "provenance").rglob("*.json"))
     assert len(provenance) >= 35
     record = yaml.safe_load(provenance[0].read_text())
@@ -150,7 +159,8 @@ def test_changing_a_plotting_option_reruns_only_the_plots(smoke_build):
     workdir, _ = smoke_build
     name = write_config(workdir, "plot.yaml", lambda c: c.setdefault("plotting", {}).update(dpi=100))
     jobs = planned_jobs(workdir, name)
-    assert set(jobs) == {f"plot_fig{i}" for i in range(1, 8)} | {"all"}
+    rbm_plots = {f"plot_{fig}" for fig in RBM_FIGURES if fig != "rbm_table1"}
+    assert set(jobs) == {f"plot_fig{i}" for i in range(1, 8)} | rbm_plots | {"all"}
 
 
 def test_changing_p_r_of_one_run_reruns_that_run_and_its_dependents(smoke_build):
@@ -159,6 +169,15 @@ def test_changing_p_r_of_one_run_reruns_that_run_and_its_dependents(smoke_build)
     jobs = planned_jobs(workdir, name)
     # ffnn_L2 is drawn in Figs. 2 and 3; Fig. 3 also reads its fidelity table
     assert jobs == {"prune": 1, "fidelity": 1, "plot_fig2": 1, "plot_fig3": 1, "claims": 1, "all": 1}
+
+
+def test_changing_one_rbm_run_reruns_that_run_and_its_figures_only(smoke_build):
+    """rbm_h2's CD steps k: its pre-training and pruning again (not its data, shared by nothing else
+    but unchanged), and the figures that draw it: rbm_fig2 and rbm_fig6."""
+    workdir, _ = smoke_build
+    name = write_config(workdir, "k.yaml", lambda c: c["rbm"]["runs"]["rbm_h2"].setdefault("cd", {}).update(k=3))
+    jobs = planned_jobs(workdir, name)
+    assert jobs == {"pretrain": 1, "prune": 1, "plot_rbm_fig2": 1, "plot_rbm_fig6": 1, "claims": 1, "all": 1}
 
 
 def test_adding_a_kappa_value_adds_only_the_new_jobs(smoke_build):
@@ -386,7 +405,8 @@ def test_a_published_bundle_rebuilds_figures_and_claims_in_a_fresh_clone_without
     restored = unpack(fresh, "workflow/presets/smoke.yaml")
     assert restored.returncode == 0, restored.stderr
     jobs = planned_jobs(fresh, "workflow/presets/smoke.yaml")
-    assert jobs == {**{f"plot_fig{i}": 1 for i in range(1, 8)}, "claims": 1, "all": 1}  # no training
+    rbm_plots = {f"plot_{fig}": 1 for fig in RBM_FIGURES if fig != "rbm_table1"}  # Table I is a table: restored
+    assert jobs == {**{f"plot_fig{i}": 1 for i in range(1, 8)}, **rbm_plots, "claims": 1, "all": 1}  # no training
     snakemake(fresh, "--cores", "2", "--configfile", "workflow/presets/smoke.yaml")
     for name in ("claims.csv", "tables/fig7_construction.csv"):
         assert (fresh / "results" / name).read_text() == (workdir / "results" / name).read_text()

@@ -69,7 +69,7 @@ for _fig in RBM_FIGURES:
         params:
             fig=_fig,
             spec=PLAN.rbm_figures[_fig],
-            plotting=PLAN.plotting,
+            plotting={} if _fig == "rbm_table1" else PLAN.plotting,  # Table I draws nothing
         resources:
             mem_mb=res("plot", "mem_mb"),
             runtime=res("plot", "runtime"),
