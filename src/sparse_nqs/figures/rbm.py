@@ -301,7 +301,9 @@ def ticket_log(tables: RBMTables, run: str, variant: str, iteration: int) -> pd.
 
 
 def _curves_panel(ax, tables, run, column) -> bool:
-    log = tables.logs[(tables.logs.run == run)] if not tables.logs.empty else pd.DataFrame()
+    method = _methods(tables, run)[0] if _methods(tables, run) else None
+    log = tables.logs[(tables.logs.run == run) & (tables.logs.method == method)] if not tables.logs.empty \
+        else pd.DataFrame()  # every method's log starts with the same pre-training: draw it once
     drawn = False
     if not log.empty:
         dense = log[log.phase == "pretrain"]
