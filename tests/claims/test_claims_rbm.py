@@ -52,6 +52,8 @@ def test_a_damage_fraction_is_the_first_round_beyond_twice_the_dense_value():
     p = path("a", damaged_at=0.25)
     assert damage_fraction(p, "kl_exact") == pytest.approx(1 - 118 / 162)
     assert damage_fraction(path("a"), "kl_exact") == np.inf
+    spike = path("a", kl_exact=[1, 1, 3, 1] + [1] * 8 + [3] * 7)  # a single round above twice dense is no damage
+    assert damage_fraction(spike, "kl_exact") == pytest.approx(1 - SEQUENCE[12] / 162)  # rows 12 .. 18
 
 
 @pytest.mark.parametrize("h1, h2, status", [(0.25, 0.76, PASS), (0.25, 0.5, FAIL), (0.8, 0.5, FAIL)])

@@ -67,10 +67,10 @@ class RBMTables:
         from ..rbm.run import data_system
 
         tables.data = {run: records.get(data_system(s)) for run, s in settings.items()}
-        for frame in (tables.histories, tables.tickets):
-            if not frame.empty:
-                n_init = frame.run.map(lambda r: tables.n_init(r))
-                frame["pruned"] = 1 - frame["n"] / n_init
+        for name in ("histories", "tickets"):
+            frame = getattr(tables, name)
+            if not frame.empty:  # a copy first: the history tables are wide (histogram and C(d) columns)
+                setattr(tables, name, frame.assign(pruned=1 - frame["n"] / frame.run.map(tables.n_init)))
         return tables
 
     def n_init(self, run: str) -> int:
