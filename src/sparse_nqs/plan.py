@@ -152,6 +152,12 @@ class Plan:
 
         return {data_system(s): s for s in self.rbm_runs.values()}
 
+    def rbm_schedules(self, fig: str) -> dict:
+        """What Table I depends on: each of its runs' size and pruning schedule."""
+        return {run: {"model": self.rbm_runs[run]["model"], "rbm": self.rbm_runs[run]["rbm"],
+                      "pruning": {k: self.rbm_runs[run]["pruning"][k] for k in ("p_r", "first_p_r", "iterations")}}
+                for run in self.rbm_figures[fig]["runs"]}
+
     def data_params(self, data_set: str) -> dict:
         """What one data set depends on: the chain, the data settings and (N > 20) the DMRG settings."""
         s = self.data_sets[data_set]
@@ -166,6 +172,8 @@ class Plan:
         """The tables an RBM figure reads: histories and logs of every method, ticket rows, data records."""
         runs = self.rbm_figures[fig]["runs"]
         inputs = {"histories": [], "logs": [], "tickets": [], "data": [], "dense": []}
+        if fig == "rbm_table1":  # computed from the schedules alone (rule params: rbm_schedules)
+            return inputs
         for run in runs:
             inputs["dense"].append(paths.in_run(run, paths.DENSE_ROW))
             inputs["histories"] += [self.history(run, m) for m in self.methods(run)]

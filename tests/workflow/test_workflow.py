@@ -82,8 +82,11 @@ def test_paper_preset_dry_run_lists_the_papers_runs(tmp_path):
     assert runs["fig1_rescnn"]["n_init"] == 18576
     assert [runs[f"fig4_alpha{a}"]["n_init"] for a in (4, 8, 16, 32)] == [1296, 2592, 5184, 10368]
     everything = planned_jobs(workdir, "workflow/presets/paper.yaml", "all")
-    assert everything["prune"] == 2 * 3 + 1 + 2 + 6 + 7 + 4  # Fig. 1/5 x 3 methods, ResCNN, Fig. 2, Fig. 3, Fig. 4
-    assert everything["pretrain"] == 3 + 8 + 2 + 6 + 7 + 4
+    # Fig. 1/5 x 3 methods, ResCNN, Fig. 2, Fig. 3, Fig. 4; the RBMs: N = 18 at h = 1 x 3 methods, h = 2,
+    # N = 50, N = 100, the thesis' schedule
+    assert everything["prune"] == 2 * 3 + 1 + 2 + 6 + 7 + 4 + (3 + 1 + 1 + 1 + 1)
+    assert everything["pretrain"] == 3 + 8 + 2 + 6 + 7 + 4 + 5
+    assert everything["rbm_data"] == 4  # N = 18 at h = 1 and 2, N = 50, 100: the thesis run shares its data
 
 
 @pytest.mark.parametrize("edit, fragment", [
@@ -172,12 +175,15 @@ def test_changing_p_r_of_one_run_reruns_that_run_and_its_dependents(smoke_build)
 
 
 def test_changing_one_rbm_run_reruns_that_run_and_its_figures_only(smoke_build):
-    """rbm_h2's CD steps k: its pre-training and pruning again (not its data, shared by nothing else
-    but unchanged), and the figures that draw it: rbm_fig2 and rbm_fig6."""
+    """rbm_h2's CD steps k: its pre-training and pruning again (not its data), and the figures that
+    draw it: rbm_fig2, rbm_fig4 and rbm_fig6 (not Table I, which depends on the schedule only)."""
     workdir, _ = smoke_build
     name = write_config(workdir, "k.yaml", lambda c: c["rbm"]["runs"]["rbm_h2"].setdefault("cd", {}).update(k=3))
     jobs = planned_jobs(workdir, name)
-    assert jobs == {"pretrain": 1, "prune": 1, "plot_rbm_fig2": 1, "plot_rbm_fig6": 1, "claims": 1, "all": 1}
+    assert jobs == {"pretrain": 1, "prune": 1, "plot_rbm_fig2": 1, "plot_rbm_fig4": 1, "plot_rbm_fig6": 1,
+                    "claims": 1, "all": 1}
+    name = write_config(workdir, "pr.yaml", lambda c: c["rbm"]["runs"]["rbm_h2"].setdefault("pruning", {}).update(p_r=0.2))
+    assert planned_jobs(workdir, name)["plot_rbm_table1"] == 1
 
 
 def test_adding_a_kappa_value_adds_only_the_new_jobs(smoke_build):

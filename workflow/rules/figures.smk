@@ -63,13 +63,14 @@ for _fig in RBM_FIGURES:
             f"plot_{_fig}"
         input:
             **{kind: [result(p) for p in files] for kind, files in PLAN.rbm_figure_inputs(_fig).items()},
-            weights=[run_file(paths.THETA_WR, r) for r in PLAN.rbm_figures[_fig]["runs"]],
+            weights=[run_file(paths.THETA_WR, r) for r in PLAN.rbm_figures[_fig]["runs"] if _fig == "rbm_fig1"],
         output:
             **RBM_OUTPUTS[_fig],
         params:
             fig=_fig,
             spec=PLAN.rbm_figures[_fig],
             plotting={} if _fig == "rbm_table1" else PLAN.plotting,  # Table I draws nothing
+            schedules=PLAN.rbm_schedules(_fig) if _fig == "rbm_table1" else {},
         resources:
             mem_mb=res("plot", "mem_mb"),
             runtime=res("plot", "runtime"),

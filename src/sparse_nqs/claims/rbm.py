@@ -56,7 +56,11 @@ def _fraction(value: float, end: float) -> str:
 
 
 def _by_field(tables: RBMTables, runs: list[str]) -> dict:
-    return {tables.settings[r]["model"]["h"]: r for r in runs}
+    """field -> the first of ``runs`` at that field (a figure may show more, e.g. another schedule)."""
+    out = {}
+    for run in runs:
+        out.setdefault(tables.settings[run]["model"]["h"], run)
+    return out
 
 
 CRITICAL_FIRST = Claim(
