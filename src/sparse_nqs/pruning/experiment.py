@@ -1,7 +1,11 @@
 """The pruning experiment of one run: pre-training, IMP-WR / IMP-CT / IRP-WR, tickets (docs/science.md,
-"Pruning and tickets").
+"Pruning and tickets"), for a run of either experiment family.
 
-A *run* is one resolved entry of a config (:func:`sparse_nqs.config.resolve_run`). Its directory holds
+A *run* is one resolved entry of a config (:func:`sparse_nqs.config.resolve_run`, or
+:func:`~sparse_nqs.config.check.resolve_rbm_run` for the RBM family), seen through the abstract
+:class:`Run`: how its state is made, trained for a number of steps and evaluated is the family's
+(:class:`sparse_nqs.vmc.run.VMCRun`: SR steps on the energy; :class:`sparse_nqs.rbm.run.RBMRun`: CD
+epochs on measurement data), everything below is shared. Its directory holds
 
     pretrain/theta_init.npz    untrained initialisation (seed ``seeds.init``), all-ones masks
     pretrain/theta_wr.npz      after j = ``pruning.pretrain_steps`` steps: the rewinding point and the
@@ -21,7 +25,9 @@ from the config seeds and the chains are saved with the weights.
 
 Method labels: ``imp_wr`` (magnitude pruning, rewind to theta_wr), ``imp_ct`` (magnitude, continue
 training), ``irp_wr`` (random pruning, rewind). Ticket variants: ``init_imp`` = T(theta_init, m_imp),
-``rand_imp`` = T(theta_rand, m_imp), ``init_rand`` = T(theta_init, m_rand).
+``rand_imp`` = T(theta_rand, m_imp), ``init_rand`` = T(theta_init, m_rand), and for RBMs ``cluster`` =
+T(theta_init, m_cluster), the source's constructed mask; an RBM run's tickets take the masks of its
+``tickets.mask_method`` path (the source's IMP-CT) instead of IMP-WR's.
 """
 
 from __future__ import annotations
