@@ -7,7 +7,7 @@ sys.path.insert(0, snakemake.scriptdir)  # noqa: F821 - `snakemake` is injected 
 import yaml  # noqa: E402
 from _common import REPO, job  # noqa: E402
 
-from sparse_nqs.bundle import bundle_files, config_fingerprints, pack  # noqa: E402
+from sparse_nqs.bundle import bundle_files, config_fingerprints, pack, tracked_files  # noqa: E402
 from sparse_nqs.plan import Plan  # noqa: E402
 
 sm = snakemake  # noqa: F821
@@ -31,7 +31,7 @@ def snakemake_records(files: set) -> list[str]:
 
 with job(sm, {"commit": sm.params.commit}):
     plan = Plan.from_config(sm.config)
-    files = bundle_files(Path("results"))
+    files = bundle_files(Path("results"), tracked=tracked_files(Path(".")))
     configs = {Path(c).name: Path(c).read_text() for c in sm.params.configfiles}
     configs["effective-config.yaml"] = yaml.safe_dump(dict(sm.config), sort_keys=False)
     manifest = pack(Path("."), Path(sm.output[0]), files + snakemake_records(set(files)),

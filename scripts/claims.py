@@ -7,7 +7,7 @@ from _common import job  # noqa: E402
 
 from sparse_nqs.claims import check_claims, check_rbm_claims, claims_rst  # noqa: E402
 from sparse_nqs.figures.rbm import RBMTables  # noqa: E402
-from sparse_nqs.io import write_csv_atomic  # noqa: E402
+from sparse_nqs.io import write_csv_atomic, write_text_atomic  # noqa: E402
 from sparse_nqs.plan import FIGURES, Plan  # noqa: E402
 from sparse_nqs.results import load_figure_tables  # noqa: E402
 
@@ -27,6 +27,5 @@ with job(sm, {"figures": sm.params.specs}):
         rbm_tables[fig] = RBMTables.load("results", {r: plan.rbm_runs[r] for r in spec["runs"]}, inputs)
     table = pd.concat([table, check_rbm_claims(rbm_tables, sm.params.rbm_specs)], ignore_index=True)
     write_csv_atomic(sm.output.table, table)
-    with open(sm.output.rst, "w") as handle:
-        handle.write(claims_rst(table))
+    write_text_atomic(sm.output.rst, claims_rst(table))
     print(table.to_string(index=False))

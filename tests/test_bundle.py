@@ -4,6 +4,7 @@ import copy
 import io
 import json
 import os
+import stat
 import subprocess
 import tarfile
 import time
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from sparse_nqs.bundle import BundleError, bundle_files, config_fingerprints, pack, read_manifest, unpack
+from sparse_nqs.bundle import (BundleError, bundle_files, config_fingerprints, pack, read_manifest, tracked_files,
+                               unpack)
 from sparse_nqs.config import load_config
 from sparse_nqs.io import git_commit
 from sparse_nqs.plan import Plan
@@ -26,11 +28,13 @@ def git(directory, *args):
 
 @pytest.fixture
 def clone(tmp_path):
-    """A committed workflow directory with a small results tree."""
+    """A committed workflow directory with a small results tree; like the repository, it tracks the
+    placeholder results/.gitkeep."""
     root = tmp_path / "wf"
     (root / "results" / "runs" / "ffnn" / "imp_wr").mkdir(parents=True)
     (root / "Snakefile").write_text("# workflow\n")
-    (root / ".gitignore").write_text("results/\n.snakemake/\n")
+    (root / ".gitignore").write_text("results/*\n!results/.gitkeep\n.snakemake/\n")
+    (root / "results" / ".gitkeep").write_text("")
     files = {"results/runs/ffnn/imp_wr/history.csv": "n,eps_rel\n10,0.1\n",
              "results/runs/ffnn/imp_wr/iter_000.npz": "weights",
              "results/references/tfim_L2.json": '{"energy": -1.0}',
@@ -46,17 +50,45 @@ def clone(tmp_path):
     return root
 
 
-def test_a_bundle_carries_the_tables_not_what_is_rebuilt_or_local(clone):
-    assert bundle_files(clone / "results") == ["results/references/tfim_L2.json",
-                                               "results/runs/ffnn/imp_wr/history.csv",
-                                               "results/runs/ffnn/imp_wr/iter_000.npz"]
+def test_a_bundle_carries_the_tables_not_what_is_rebuilt_or_local_or_tracked(clone):
+    assert tracked_files(clone) == {".gitignore", "Snakefile", "results/.gitkeep"}
+    assert bundle_files(clone / "results", tracked=tracked_files(clone)) == [
+        "results/references/tfim_L2.json", "results/runs/ffnn/imp_wr/history.csv",
+        "results/runs/ffnn/imp_wr/iter_000.npz"]
 
 
-def packed(clone, tmp_path):
+def packed(clone, tmp_path, tracked=None):
     archive = tmp_path / "bundle.tar.gz"
-    pack(clone, archive, bundle_files(clone / "results"), commit=git_commit(clone), fingerprints=FINGERPRINTS,
+    files = bundle_files(clone / "results", tracked=tracked_files(clone) if tracked is None else tracked)
+    pack(clone, archive, files, commit=git_commit(clone), fingerprints=FINGERPRINTS,
          configs={"config.yaml": "runs: {}\n"})
     return archive
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_the_archive_is_readable_as_the_umask_says(clone, tmp_path, umask, mode):
+    """The one file meant for others gets the mode of any file the user writes (not mkstemp's 0600)."""
+    old = os.umask(umask)
+    try:
+        archive = packed(clone, tmp_path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(archive.stat().st_mode) == mode
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
+
+
+def test_a_bundle_that_carries_a_tracked_placeholder_still_unpacks(clone, tmp_path):
+    """Bundles packed before placeholders were left out carry results/.gitkeep, which every clone has:
+    the same file is no conflict; a tracked file whose content differs would be overwritten: refused."""
+    archive = packed(clone, tmp_path, tracked=set())
+    assert "results/.gitkeep" in read_manifest(archive)["files"]
+    target = fresh_clone(clone, tmp_path)
+    unpack(archive, target, commit=git_commit(target), fingerprints=FINGERPRINTS)
+    assert (target / "results" / "runs" / "ffnn" / "imp_wr" / "history.csv").is_file()
+    other = fresh_clone(clone, tmp_path, "other")
+    (other / "results" / ".gitkeep").write_text("placeholder\n")
+    git(other, "commit", "-qam", "placeholder text")
+    assert "results/.gitkeep already exists" in refused(archive, other, commit=git_commit(clone))
 
 
 def fresh_clone(clone, tmp_path, name="fresh"):

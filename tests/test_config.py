@@ -19,6 +19,7 @@ from sparse_nqs.config.check import (
     ConfigError,
     check_config,
     load_config,
+    resolve_rbm_run,
     resolve_run,
     run_summary,
 )
@@ -100,6 +101,31 @@ def test_info_of_one_run(config_file, capsys):
     run = json.loads(capsys.readouterr().out)
     assert run["name"] == "fig1_cnn" and run["n_init"] == 36
     assert run["network"]["padding"] == "valid" and run["sampling"]["n_chains"] == 16
+
+
+def test_info_gives_rbm_runs_the_shape_of_vmc_runs(tmp_path, capsys):
+    """One reader serves both families: the same keys; the RBM's system is its chain, its network N_h,
+    and n counts the prunable weights of the source's Table I (18 x 9 = 162, then 10 % per round)."""
+    from sparse_nqs.families import make_run
+
+    path = tmp_path / "config.yaml"
+    path.write_text("runs: {tiny: {model: {L: 3}, network: {kind: ffnn, alpha: 1}, pruning: {iterations: 2}}}\n"
+                    "rbm: {runs: {chain: {model: {N: 18, h: 2.0}, pruning: {iterations: 18}}}}\n")
+    assert main(["info", "--config", str(path)]) == 0
+    vmc, rbm = json.loads(capsys.readouterr().out)
+    assert set(rbm) == set(vmc) and rbm["family"] == "rbm" and vmc["family"] == "vmc"
+    assert rbm["system"] == {"model": "tfim_chain", "N": 18, "h": 2.0, "boundary": "open"}
+    assert rbm["network"]["N_h"] == 9 and rbm["n_init"] == rbm["n_prunable"] == 162
+    table_one = [100, 90.0, 81.0, 72.9, 65.6, 59.0, 53.1, 47.8, 43.0, 38.7, 34.9, 31.4, 28.2, 25.4, 22.9, 20.6,
+                 18.5, 16.7, 15.0]
+    # the count rule against the printed percentages: accumulated rounding plus the table's one decimal
+    assert all(abs(n - p * 162 / 100) <= 1.1 for n, p in zip(rbm["n_sequence"], table_one, strict=True))
+    settings = resolve_rbm_run(load_config(path), "chain")
+    assert rbm["n_sequence"] == make_run(settings, tmp_path).n_sequence
+    assert rbm["rho_sequence"][0] == 9.0
+    assert main(["info", "--config", str(path), "--run", "chain"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert one["n_sequence"] == rbm["n_sequence"] and one["cd"]["k"] == 10
 
 
 @pytest.mark.parametrize(
@@ -253,6 +279,28 @@ def test_every_preset_passes_the_check(name):
     config = preset_configs()[name]
     assert check_config(config) is config
     assert Plan.from_config(config).runs
+
+
+def test_the_paper_subset_runs_the_papers_runs_unchanged():
+    """workflow/presets/paper-subset.yaml is paper.yaml restricted to the runs one workstation holds:
+    every run's resolved settings equal paper.yaml's, but the documented subset of ticket iterations of
+    fig4_alpha8 (on the paper's every-3rd grid), and its figures draw only those runs."""
+    paper = Plan.from_config(load_config(ROOT / "workflow" / "presets" / "paper.yaml"))
+    subset = Plan.from_config(load_config(ROOT / "workflow" / "presets" / "paper-subset.yaml"))
+    assert set(subset.runs) == {"fig3_L4", "fig3_L5", "fig4_alpha8"}
+    assert set(subset.rbm_runs) == {"rbm_n18_h1", "rbm_n18_h2", "rbm_n50_h1", "rbm_n100_h1"}
+    for name, settings in subset.runs.items():
+        ours, theirs = copy.deepcopy(settings), copy.deepcopy(paper.runs[name])
+        if name == "fig4_alpha8":
+            iterations = ours["tickets"].pop("iterations")
+            assert theirs["tickets"].pop("iterations") is None and theirs["tickets"]["every"] == 3
+            assert all(i % 3 == 0 for i in iterations) and len(iterations) == 8
+        assert ours == theirs, name
+    for name, settings in subset.rbm_runs.items():
+        assert settings == paper.rbm_runs[name], name
+    assert subset.figures["fig3"]["runs"] == ["fig3_L4", "fig3_L5"]
+    assert {fig: spec["runs"] for fig, spec in subset.rbm_figures.items()} == {
+        fig: [r for r in spec["runs"] if r in subset.rbm_runs] for fig, spec in paper.rbm_figures.items()}
 
 
 def test_the_schema_ships_with_the_package_and_names_the_keys_of_the_defaults():

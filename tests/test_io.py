@@ -12,10 +12,18 @@ from sparse_nqs import io
 
 
 def _write_all(directory):
+    """Every kind of file the pipeline leaves for others: records, tables, checkpoints, text, figures."""
+    from matplotlib.figure import Figure
+
+    from sparse_nqs.figures import save_figure
+
     io.write_json_atomic(directory / "record.json", {"energy": -1.5})
     io.write_csv_atomic(directory / "history.csv", pd.DataFrame({"n": [3, 2], "energy": [-1.0, -0.5]}))
     io.write_npz_atomic(directory / "weights.npz", w=np.arange(3.0))
-    return [directory / name for name in ("record.json", "history.csv", "weights.npz")]
+    io.write_text_atomic(directory / "claims.rst", "Claims\n======\n")
+    save_figure(Figure(), directory / "fig", dpi=20)
+    return [directory / name for name in ("record.json", "history.csv", "weights.npz", "claims.rst", "fig.pdf",
+                                          "fig.png")]
 
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
@@ -32,7 +40,7 @@ def test_atomic_writes_follow_the_umask(tmp_path, umask, mode):
     for path in paths:
         assert stat.S_IMODE(path.stat().st_mode) == mode, path.name
     assert io.read_json(paths[0]) == {"energy": -1.5}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv", "plain.txt", "record.json", "weights.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["plain.txt"] + [p.name for p in paths])
 
 
 def test_umask_without_proc(tmp_path, monkeypatch):

@@ -26,7 +26,7 @@ import time
 from pathlib import Path, PurePosixPath
 
 from .errors import SparseNQSError
-from .io import json_safe, package_versions
+from .io import json_safe, package_versions, write_atomic
 
 SCHEMA = "sparse_nqs.bundle/1"
 MANIFEST = "MANIFEST.json"
@@ -57,8 +57,16 @@ def config_fingerprints(plan) -> dict:
     return {"config": whole, "runs": runs}
 
 
-def bundle_files(results_dir: Path, prefix: str = "results") -> list[str]:
-    """The files of ``results_dir`` a bundle carries, as paths ``<prefix>/...``, sorted."""
+def tracked_files(root: Path) -> set[str]:
+    """The files git tracks in the clone ``root`` (relative POSIX paths; empty outside a clone)."""
+    listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z"], capture_output=True)
+    return set(listed.stdout.decode().split("\0")) - {""} if listed.returncode == 0 else set()
+
+
+def bundle_files(results_dir: Path, prefix: str = "results", tracked: set[str] = frozenset()) -> list[str]:
+    """The files of ``results_dir`` a bundle carries, as paths ``<prefix>/...``, sorted. Files in
+    ``tracked`` (the repository's own, e.g. ``results/.gitkeep``: every clone has them) are code,
+    not results, and stay out."""
     results_dir = Path(results_dir)
     out = []
     for path in sorted(results_dir.rglob("*")):
@@ -67,7 +75,8 @@ def bundle_files(results_dir: Path, prefix: str = "results") -> list[str]:
             continue
         if str(relative) in EXCLUDED_FILES or path.name.endswith(EXCLUDED_SUFFIXES):
             continue
-        out.append(f"{prefix}/{relative.as_posix()}")
+        if f"{prefix}/{relative.as_posix()}" not in tracked:
+            out.append(f"{prefix}/{relative.as_posix()}")
     return out
 
 
@@ -91,7 +100,8 @@ def _clean_commit(commit: str | None, what: str) -> str:
 def pack(root: Path, archive: Path, files: list[str], *, commit: str | None, fingerprints: dict,
          configs: dict[str, str]) -> dict:
     """Write ``archive`` (.tar.gz) with ``files`` (relative to ``root``), ``configs`` (name -> text)
-    and the manifest; returns the manifest. Written atomically (a temporary file, then renamed)."""
+    and the manifest; returns the manifest. Written by the atomic writer (readable as any file the
+    user writes: the umask decides, not the 0600 of a private temporary file)."""
     root, archive = Path(root), Path(archive)
     commit = _clean_commit(commit, f"the workflow directory {root}")
     bad = [f for f in files if not f.startswith(UNPACKED_PREFIXES)]
@@ -103,20 +113,15 @@ def pack(root: Path, archive: Path, files: list[str], *, commit: str | None, fin
     manifest = {"schema": SCHEMA, "commit": commit, "fingerprints": fingerprints,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "versions": package_versions(),
                 "configs": sorted(configs), "files": {f: _sha256(root / f) for f in files}}
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=archive.parent, prefix=archive.name, suffix=".partial")
-    os.close(handle)
-    try:
-        with tarfile.open(partial, "w:gz") as tar:
+    def write(handle) -> None:
+        with tarfile.open(fileobj=handle, mode="w:gz") as tar:
             _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
             for name, text in sorted(configs.items()):
                 _add_bytes(tar, f"{CONFIG_DIR}/{Path(name).name}", text.encode())
             for f in files:
                 tar.add(root / f, arcname=f, recursive=False)
-        os.replace(partial, archive)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+
+    write_atomic(archive, write)
     return manifest
 
 
@@ -168,7 +173,10 @@ def unpack(archive: Path, root: Path, *, commit: str | None, fingerprints: dict)
         raise BundleError(f"{archive.name} was made with another config ({_config_difference(manifest['fingerprints'], fingerprints)}): "
                           f"use the bundle's config files ({', '.join(manifest['configs'])}, stored under "
                           f"{CONFIG_DIR}/ in the archive)")
-    expected = manifest["files"]
+    tracked = tracked_files(root)
+    # a file of the repository itself that an older bundle carried (results/.gitkeep): already here
+    expected = {f: digest for f, digest in manifest["files"].items()
+                if not (f in tracked and (root / f).is_file() and _sha256(root / f) == digest)}
     existing = [f for f in expected if (root / f).exists()]
     if existing:
         raise BundleError(f"{existing[0]} already exists ({len(existing)} file(s) would be overwritten): unpack "
@@ -188,22 +196,20 @@ def unpack(archive: Path, root: Path, *, commit: str | None, fingerprints: dict)
             tar.extract(members[name], staging, set_attrs=True, filter="data")
             if _sha256(Path(staging) / name) != expected[name]:
                 raise BundleError(f"{archive.name}: {name} does not match its checksum (altered or damaged)")
-        _after_the_code(Path(staging), list(expected), root)
+        _after_the_code(Path(staging), list(expected), root, tracked)
         for name in expected:  # all checked: move into place (os.replace keeps the file times)
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(Path(staging) / name, root / name)
     return manifest
 
 
-def _after_the_code(staging: Path, names: list[str], root: Path) -> None:
+def _after_the_code(staging: Path, names: list[str], root: Path, tracked: set[str]) -> None:
     """Restamp the restored files into the interval between the clone's newest tracked file and now,
     keeping their order in time: a fresh checkout stamps the code with the time of the checkout,
     Snakemake reruns a script rule whose script is newer than its outputs, and refuses outputs dated
     in the future. The commit check has shown the code to be that of the results; a later edit of a
     script is newer again and reruns what it touches."""
-    tracked = subprocess.run(["git", "-C", str(root), "ls-files", "-z"], capture_output=True, check=True).stdout
-    code = max((os.lstat(root / name).st_mtime for name in tracked.decode().split("\0")
-                if name and os.path.lexists(root / name)), default=0.0)
+    code = max((os.lstat(root / name).st_mtime for name in tracked if os.path.lexists(root / name)), default=0.0)
     times = {name: os.stat(staging / name).st_mtime for name in names}
     if not times:
         return

@@ -159,20 +159,18 @@ def run_unpack(args) -> int:
 def run_info(args) -> int:
     import json
 
-    from .config.check import load_config, rbm_run_names, resolve_rbm_run, resolve_run, run_summary
-    from .families import make_run
+    from .config.check import load_config, rbm_run_names, rbm_run_summary, resolve_rbm_run, resolve_run, run_summary
 
     config = load_config(args.config)
     if args.run is not None and args.run in rbm_run_names(config):
         settings = resolve_rbm_run(config, args.run)
-        output = {**settings, "n_sequence": make_run(settings, ".").n_sequence}
+        output = {**settings, **rbm_run_summary(settings)}
     elif args.run is not None:
         settings = resolve_run(config, args.run)
         output = {**settings, **run_summary(settings)}
     else:
         output = [run_summary(resolve_run(config, name)) for name in config["runs"]]
-        output += [{"name": name, "family": "rbm", "n_sequence": make_run(resolve_rbm_run(config, name), ".").n_sequence}
-                   for name in rbm_run_names(config)]
+        output += [rbm_run_summary(resolve_rbm_run(config, name)) for name in rbm_run_names(config)]
     print(json.dumps(output, indent=1))
     return 0
 

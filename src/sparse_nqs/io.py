@@ -85,8 +85,10 @@ def current_umask() -> int:
     return mask
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write ``path`` through a temporary file in the same directory and a rename.
+def write_atomic(path, write) -> None:
+    """Write ``path`` through a temporary file in the same directory and a rename: the one writer of
+    every file the pipeline leaves for others (tables, records, checkpoints, figures, the bundle).
+    ``write(handle)`` fills the open binary file.
 
     The file gets the mode a plain ``open(path, "w")`` would give it (0o666 less the umask), not
     the 0o600 of :func:`tempfile.mkstemp`, so collaborators sharing a results directory can read it.
@@ -109,7 +111,7 @@ def _atomic_write(path: Path, write) -> None:
 
 def remove_stale_temporaries(directory) -> list[Path]:
     """Delete the temporary files that a killed writer left in ``directory`` (``.<name>.*.tmp`` of
-    :func:`_atomic_write`; a SIGKILL skips its clean-up). Only for a directory that no other process
+    :func:`write_atomic`; a SIGKILL skips its clean-up). Only for a directory that no other process
     is writing in, e.g. a pruning method's own directory when its job starts."""
     removed = [p for p in Path(directory).glob(".*.tmp") if p.is_file()]
     for p in removed:
@@ -119,18 +121,20 @@ def remove_stale_temporaries(directory) -> list[Path]:
 
 def write_json_atomic(path, record: dict) -> None:
     """Write ``record`` as JSON to ``path`` through a temporary file and a rename."""
-    text = json.dumps(json_safe(record), indent=1, allow_nan=False) + "\n"
-    _atomic_write(Path(path), lambda handle: handle.write(text.encode()))
+    write_text_atomic(path, json.dumps(json_safe(record), indent=1, allow_nan=False) + "\n")
 
 
 def write_npz_atomic(path, **arrays) -> None:
-    _atomic_write(Path(path), lambda handle: np.savez_compressed(handle, **arrays))
+    write_atomic(Path(path), lambda handle: np.savez_compressed(handle, **arrays))
 
 
 def write_csv_atomic(path, table) -> None:
     """Write a pandas DataFrame as CSV (full float precision) through a temporary file and a rename."""
-    text = table.to_csv(index=False, float_format="%.17g")
-    _atomic_write(Path(path), lambda handle: handle.write(text.encode()))
+    write_text_atomic(path, table.to_csv(index=False, float_format="%.17g"))
+
+
+def write_text_atomic(path, text: str) -> None:
+    write_atomic(Path(path), lambda handle: handle.write(text.encode()))
 
 
 def read_json(path) -> dict:

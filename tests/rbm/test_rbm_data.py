@@ -63,3 +63,20 @@ def test_exact_sampling_is_seeded_and_refuses_a_bad_distribution():
 
     with pytest.raises(DataError, match="2\\^N"):
         exact_samples(np.full(6, 1 / 6), 10, seed=0)
+
+
+def test_data_and_evaluation_share_their_statistics_without_importing_each_other():
+    """One home for the sample statistics, below both: rbm.statistics imports nothing of the package,
+    and rbm.data and rbm.evaluation do not import each other."""
+    import ast
+    from pathlib import Path
+
+    import sparse_nqs.rbm as rbm
+
+    def imports(module: str) -> set[str]:
+        tree = ast.parse((Path(rbm.__file__).parent / f"{module}.py").read_text())
+        return {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
+
+    assert imports("statistics") == set()
+    assert "evaluation" not in imports("data") and "data" not in imports("evaluation")
+    assert "statistics" in imports("data") and "statistics" in imports("evaluation")

@@ -18,19 +18,11 @@ from sparse_nqs.pruning.checkpoint import load_checkpoint
 from sparse_nqs.pruning.experiment import pretrain, prune, ticket_variables, train_tickets
 from sparse_nqs.rbm import PositiveRBM, init_rbm, log_probabilities
 from sparse_nqs.rbm.data import DataError, ground_state_distribution, load_samples, write_data
-from sparse_nqs.rbm.evaluation import (
-    ROE_C,
-    correlations,
-    draw_samples,
-    empirical_distribution,
-    histogram,
-    roe,
-    sample_statistics,
-    sampled_metrics,
-)
+from sparse_nqs.rbm.evaluation import ROE_C, draw_samples, empirical_distribution, roe, sampled_metrics
 from sparse_nqs.rbm.masks import MaskConstructionError, cluster_mask
 from sparse_nqs.rbm.model import is_connected, rbm_weights
 from sparse_nqs.rbm.run import RBMRun, data_system
+from sparse_nqs.rbm.statistics import correlations, histogram, sample_statistics
 from sparse_nqs.vmc.training import TrainingDivergedError
 
 SMALL = {"rbm": {

@@ -1,11 +1,14 @@
 """The Snakemake workflow: lint, the paper's DAG, the smoke DAG end to end, partial reruns, bad
-configs, and resuming a killed pruning job. Each test works in a copy of the workflow in a temporary
-directory (the package itself is the installed one)."""
+configs, resuming a killed pruning job, and publishing. Each test works in a real ``git clone`` of the
+repository under test, as a user does (a directory built by hand can pass where every clone fails:
+the tracked results/.gitkeep once made every bundle unpackable). The clone holds the committed code:
+commit before running these tests on changed workflow files."""
 
 import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -15,6 +18,7 @@ import pytest
 import yaml
 
 from sparse_nqs import paths
+from sparse_nqs.io import current_umask
 from sparse_nqs.names import RBM_FIGURES
 
 pytestmark = pytest.mark.workflow  # minutes each: pytest -m 'not workflow' skips them
@@ -23,14 +27,19 @@ REPO = Path(__file__).resolve().parents[2]
 SMOKE = REPO / "workflow" / "presets" / "smoke.yaml"
 
 
-def copy_workflow(target: Path) -> Path:
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "config.yaml", "workflow", "profiles", "scripts", "envs", ".gitignore",
-                 "pyproject.toml", "requirements.lock"):
-        source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, target / name)
-    (target / "src").symlink_to(REPO / "src")
+def clone_repository(target: Path) -> Path:
+    """``git clone`` of the repository under test into ``target`` (skipped outside a git clone)."""
+    inside = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
+    if inside.returncode != 0 or Path(inside.stdout.strip()).resolve() != REPO.resolve():
+        pytest.skip("the workflow tests clone the repository: this tree is not a git clone")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "clone", "-q", str(REPO), str(target)], check=True, capture_output=True)
     return target
+
+
+def nothing_written(clone: Path) -> bool:
+    """No result in the clone: its results/ holds only the tracked placeholder."""
+    return sorted(p.name for p in (clone / "results").iterdir()) == [".gitkeep"]
 
 
 def snakemake(workdir: Path, *args, check=True, timeout=1200):
@@ -64,13 +73,13 @@ def write_config(workdir: Path, name: str, edit) -> str:
 
 
 def test_lint_reports_nothing(tmp_path):
-    workdir = copy_workflow(tmp_path / "wf")
+    workdir = clone_repository(tmp_path / "wf")
     out = snakemake(workdir, "--lint", "--configfile", "workflow/presets/smoke.yaml")
     assert "Congratulations, your workflow is in a good condition!" in out.stdout + out.stderr
 
 
 def test_paper_preset_dry_run_lists_the_papers_runs(tmp_path):
-    workdir = copy_workflow(tmp_path / "wf")
+    workdir = clone_repository(tmp_path / "wf")
     jobs = planned_jobs(workdir, "workflow/presets/paper.yaml", "fig3")
     assert jobs["prune"] == 7 and jobs["pretrain"] == 7 and jobs["fidelity"] == 7
     assert jobs["reference"] == 7  # DMRG for L = 5 .. 10, ED for L = 4
@@ -101,18 +110,18 @@ def test_paper_preset_dry_run_lists_the_papers_runs(tmp_path):
 ], ids=["unknown-key", "p_r-range", "wrong-type", "unknown-network", "unknown-model", "too-many-iterations",
         "missing-run"])
 def test_bad_config_is_refused_before_any_job(tmp_path, edit, fragment):
-    workdir = copy_workflow(tmp_path / "wf")
+    workdir = clone_repository(tmp_path / "wf")
     name = write_config(workdir, "bad.yaml", edit)
     out = snakemake(workdir, "--cores", "1", "--configfile", name, check=False)
     assert out.returncode != 0
     assert fragment in out.stdout + out.stderr
-    assert not (workdir / "results").exists()
+    assert nothing_written(workdir)
 
 
 @pytest.fixture(scope="module")
 def smoke_build(tmp_path_factory):
     """The smoke preset built from an empty results directory (all figures and the claims)."""
-    workdir = copy_workflow(tmp_path_factory.mktemp("smoke") / "wf")
+    workdir = clone_repository(tmp_path_factory.mktemp("smoke") / "wf")
     start = time.perf_counter()
     snakemake(workdir, "--cores", "2", "--configfile", "workflow/presets/smoke.yaml")
     return workdir, time.perf_counter() - start
@@ -237,9 +246,6 @@ def test_report_has_every_figure_and_the_claims(smoke_build):
 
 def test_archive_packs_the_workflow(smoke_build, tmp_path):
     workdir, _ = smoke_build
-    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
-    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "snapshot"]):
-        subprocess.run(git + command, cwd=workdir, check=True, capture_output=True)
     archive = tmp_path / "workflow.tar.gz"
     env = {**os.environ, "SPARSE_NQS_NO_CONDA": "1"}  # no conda on CI machines: see common.smk
     result = subprocess.run([sys.executable, "-m", "snakemake", "--archive", str(archive), "--configfile",
@@ -269,7 +275,7 @@ def test_slurm_profile_runs_a_figure_of_the_smoke_preset(tmp_path):
     Slurm: references, pre-training, pruning and the plot, each as its own Slurm job. (The whole
     smoke DAG is built locally by the smoke-build test; under Slurm every job pays a process start.)"""
     _local_slurm_or_skip()
-    workdir = copy_workflow(tmp_path / "wf")
+    workdir = clone_repository(tmp_path / "wf")
     # the repository's profile, pointed at the local partition; status via squeue (no accounting here)
     profile = yaml.safe_load((workdir / "workflow" / "profiles" / "slurm" / "config.yaml").read_text())
     profile["default-resources"]["slurm_partition"] = "debug"
@@ -289,7 +295,7 @@ def test_rerun_after_a_kill_needs_no_profile_flag(tmp_path):
     """README "Interruptions": rerunning the same command (no --profile) redoes a job that a kill
     left incomplete, because Snakemake loads the workflow profile profiles/default (rerun-incomplete)
     by itself; with the Slurm profile it adds only settings that are safe there too."""
-    workdir = copy_workflow(tmp_path / "wf")
+    workdir = clone_repository(tmp_path / "wf")
     import json
     from base64 import urlsafe_b64encode
 
@@ -351,14 +357,14 @@ def test_samples_not_a_multiple_of_the_chains_stop_the_dry_run(tmp_path):
     """A config that pre-training would reject (NetKet splits the samples evenly over the chains) is
     refused by the dry run, before any job, with the keys named: the package's check_config, the same
     as the sparse-nqs command line's."""
-    workdir = copy_workflow(tmp_path / "wf")
+    workdir = clone_repository(tmp_path / "wf")
     name = write_config(workdir, "bad.yaml", lambda c: c["defaults"]["sampling"].update(n_samples=100, n_chains=16))
     out = snakemake(workdir, "-n", "--configfile", name, check=False)
     text = out.stdout + out.stderr
     assert out.returncode != 0
     assert "sampling.n_samples must be a positive multiple of sampling.n_chains (n_samples = 100, n_chains = 16)" in text
     assert "Job stats" not in text and "Traceback" not in text
-    assert not (workdir / "results").exists()
+    assert nothing_written(workdir)
 
 
 def test_report_description_lists_the_configuration():
@@ -387,21 +393,26 @@ def test_report_description_lists_the_configuration():
 
 
 def test_a_published_bundle_rebuilds_figures_and_claims_in_a_fresh_clone_without_training(smoke_build, tmp_path):
+    """The user's path: `snakemake bundle` in one clone, `sparse-nqs unpack` in a second, fresh
+    `git clone` of the same commit; then nothing is trained and `all` re-plots and re-checks."""
     workdir, _ = smoke_build
-    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
-    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "--allow-empty", "-m", "snapshot"]):
-        subprocess.run(git + command, cwd=workdir, check=True, capture_output=True)
     snakemake(workdir, "--cores", "1", "--configfile", "workflow/presets/smoke.yaml", "--", "bundle")
     archive, = (workdir / "results" / "bundle").glob("sparse-nqs-*.tar.gz")
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=workdir, capture_output=True, text=True).stdout
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout
     assert archive.name == f"sparse-nqs-{commit[:12]}.tar.gz"
+    # meant for others: readable as any file the user writes (the umask decides), like a results table
+    mode = 0o666 & ~current_umask()
+    history = workdir / "results" / "runs" / "ffnn" / "imp_wr" / "history.csv"
+    assert stat.S_IMODE(archive.stat().st_mode) == stat.S_IMODE(history.stat().st_mode) == mode
+    import tarfile
+
+    assert "results/.gitkeep" not in tarfile.open(archive).getnames()  # every clone has it: not a result
 
     def unpack(clone, *configs):
         return subprocess.run([sys.executable, "-m", "sparse_nqs.cli", "unpack", str(archive), "--config", *configs],
                               cwd=clone, capture_output=True, text=True)
 
-    fresh = tmp_path / "fresh"
-    subprocess.run(["git", "clone", "-q", str(workdir), str(fresh)], check=True)
+    fresh = clone_repository(tmp_path / "fresh")
     # another config is refused before anything is written
     other = write_config(fresh, "other.yaml", lambda c: c["runs"]["ffnn_L2"].setdefault("pruning", {}).update(p_r=0.25))
     refused = unpack(fresh, other)
@@ -410,6 +421,9 @@ def test_a_published_bundle_rebuilds_figures_and_claims_in_a_fresh_clone_without
 
     restored = unpack(fresh, "workflow/presets/smoke.yaml")
     assert restored.returncode == 0, restored.stderr
+    # unpacking again would overwrite results: refused
+    again = unpack(fresh, "workflow/presets/smoke.yaml")
+    assert again.returncode == 2 and "already exists" in again.stderr
     jobs = planned_jobs(fresh, "workflow/presets/smoke.yaml")
     rbm_plots = {f"plot_{fig}": 1 for fig in RBM_FIGURES if fig != "rbm_table1"}  # Table I is a table: restored
     assert jobs == {**{f"plot_fig{i}": 1 for i in range(1, 8)}, **rbm_plots, "claims": 1, "all": 1}  # no training

@@ -261,6 +261,7 @@ def run_summary(settings: dict) -> dict:
         raise ConfigError(f"runs.{settings['name']}.pruning: {err}") from None
     return {
         "name": settings["name"],
+        "family": "vmc",
         "system": model.describe(),
         "network": settings["network"],
         "n_init": counts["n_init"],
@@ -288,6 +289,27 @@ def resolve_rbm_run(config: dict, name: str) -> dict:
     settings = _merge(settings, runs[name] or {}, f"rbm.runs.{name}")
     data = _merge(RBM_DATA_DEFAULTS, section.get("data") or {}, "rbm.data")
     return {"name": name, "family": "rbm", **settings, "data": data}
+
+
+def rbm_run_summary(settings: dict) -> dict:
+    """An RBM run in the shape of :func:`run_summary` (one reader for both families): the system is
+    the chain (N, h), the network the RBM's N_h, and n counts the prunable weights W (Table I; the
+    biases are neither pruned nor counted); rho = n / N."""
+    from ..rbm.run import n_hidden
+
+    m, p = settings["model"], settings["pruning"]
+    pool = m["N"] * n_hidden(settings)
+    sequence = remaining_weight_sequence(pool, p["p_r"], p["iterations"], first_p_r=p["first_p_r"])
+    return {
+        "name": settings["name"],
+        "family": "rbm",
+        "system": {"model": "tfim_chain", "N": m["N"], "h": m["h"], "boundary": "open"},
+        "network": {"kind": "rbm", "N_h": n_hidden(settings), **settings["rbm"]},
+        "n_init": pool,
+        "n_prunable": pool,
+        "n_sequence": sequence,
+        "rho_sequence": [n / m["N"] for n in sequence],
+    }
 
 
 def check_rbm_run(settings: dict) -> None:

@@ -21,12 +21,12 @@ figures are drawn on :class:`matplotlib.figure.Figure` objects, never through py
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib
 from matplotlib.figure import Figure
 
+from ..io import write_atomic
 from ..names import FIGURES
 from ..results import FigureTables, network_label, numeric, spins_per_row
 from ..settings import FIGURE_DEFAULTS, PLOTTING_DEFAULTS
@@ -65,7 +65,7 @@ def draw_figure(fig: str, tables: FigureTables, spec: dict, options: dict) -> Fi
 
 
 def save_figure(figure: Figure, stem, dpi: int) -> list[Path]:
-    """Write ``stem.pdf`` and ``stem.png`` (parent folders created), each through a temporary name."""
+    """Write ``stem.pdf`` and ``stem.png`` (parent folders created), each through the atomic writer."""
     stem = Path(stem)
     if stem.suffix in (".pdf", ".png"):
         stem = stem.with_suffix("")
@@ -74,12 +74,7 @@ def save_figure(figure: Figure, stem, dpi: int) -> list[Path]:
     with matplotlib.rc_context(getattr(figure, "_sparse_nqs_rc", {})):
         for fmt in ("pdf", "png"):
             final = stem.parent / f"{stem.name}.{fmt}"
-            tmp = stem.parent / f".{stem.name}.{fmt}.{os.getpid()}.tmp"
-            try:
-                figure.savefig(tmp, format=fmt, dpi=dpi)
-                os.replace(tmp, final)
-            finally:
-                tmp.unlink(missing_ok=True)
+            write_atomic(final, lambda handle, fmt=fmt: figure.savefig(handle, format=fmt, dpi=dpi))
             written.append(final)
     return written
 

@@ -15,6 +15,7 @@ from ..physics.dmrg import DMRGSchedule, tfim_dmrg
 from ..physics.dmrg.sampling import sample_mps
 from ..physics.exact import exact_ground_state
 from .model import all_visible
+from .statistics import sample_statistics, z2_ratio
 
 
 class DataError(SparseNQSError, ValueError):
@@ -59,31 +60,6 @@ def measurement_data(model, n_samples: int, seed: int, backend: str = "tenpy",
                      "n_samples": n_samples, "dmrg": result.details()}
 
 
-def magnetisation(samples: np.ndarray) -> np.ndarray:
-    """m = (1/N) sum_i Z_i of each sample (Z = 2 v - 1)."""
-    return np.mean(2.0 * np.asarray(samples, dtype=np.float64) - 1.0, axis=1)
-
-
-#: a configuration pair enters the Z2 ratio only when both members were seen this often: the ratio
-#: of two small Poisson counts is noise (all pairs: 1.23 +- 0.91 on the N = 18, h = 1 data; 20 or
-#: more each: 1.03 +- 0.20, the source's 0.98 +- 0.19)
-Z2_MIN_COUNT = 20
-
-
-def z2_ratio(samples: np.ndarray, min_count: int = Z2_MIN_COUNT) -> tuple[float, float]:
-    """Mean and standard deviation of count(v) / count(1 - v) over the pairs {v, 1 - v} whose members
-    were both seen at least ``min_count`` times, each pair once (v the member with its first spin
-    up): the data's Z2 occurrence ratio, 1 for a symmetric distribution up to sampling noise."""
-    samples = np.asarray(samples, dtype=np.int64)
-    N = samples.shape[1]
-    codes, counts = np.unique(samples @ (1 << np.arange(N - 1, -1, -1, dtype=np.int64)), return_counts=True)
-    count = dict(zip(codes.tolist(), counts.tolist()))
-    everything, first = (1 << N) - 1, 1 << (N - 1)  # XOR with all ones flips every spin
-    ratios = [n / count[c ^ everything] for c, n in count.items()
-              if c & first and n >= min_count and count.get(c ^ everything, 0) >= min_count]
-    return (float(np.mean(ratios)), float(np.std(ratios))) if ratios else (float("nan"), float("nan"))
-
-
 # --------------------------------------------------------------------------------------------
 # the data files of the workflow
 # --------------------------------------------------------------------------------------------
@@ -93,7 +69,6 @@ def write_data(npz_path, json_path, model, n_samples: int, seed: int, backend: s
     ``target`` = |psi|^2 up to 20 spins) and the record (``json_path``): the system, how the samples
     were made, the ground-state energy and the data's statistics (<m>, <|m|>, histogram, C(d), Z2 ratio)."""
     from ..io import write_json_atomic, write_npz_atomic
-    from .evaluation import sample_statistics
 
     samples, record = measurement_data(model, n_samples, seed, backend, schedule)
     arrays = {"samples": samples}

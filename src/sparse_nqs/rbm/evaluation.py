@@ -1,9 +1,7 @@
 """What is measured of an RBM (docs/rbm.md, "Metrics"): statistics of samples (the data's, or the
 RBM's own block-Gibbs samples), their errors against the references, and the exact comparisons.
 
-Sample statistics (:func:`sample_statistics`): the magnetisation m = (1/N) sum_i Z_i per sample, its
-mean <m>, <|m|> and histogram over the N + 1 values of m, and the connected correlation
-C(d) = <Z_i Z_{i+d}> - <Z_i><Z_{i+d}> from the site i = N/2 (1-based; index N/2 - 1) for d = 0 .. N/2.
+Sample statistics (<m>, <|m|>, the m histogram, C(d)): :mod:`.statistics`, shared with the data.
 
 Errors (:func:`roe`): the relative observable error of the source,
 ROE = max over +- of |(O_ref - (<O> +- c w / sqrt(n))) / O_ref| with c = 2.576 (99%), w the sample
@@ -21,42 +19,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..vmc.training import local_energies
-from .data import magnetisation
 from .metrics import fidelity, kl_divergence
 from .model import PositiveRBM, log_probabilities
+from .statistics import magnetisation, sample_statistics
 from .training import gibbs_steps
 
 #: c of the ROE: the two-sided 99% point of the normal distribution
 ROE_C = 2.576
-
-
-def midpoint(N: int) -> int:
-    """The 0-based index of the site i = N/2 (1-based) from which C(d) is measured."""
-    return N // 2 - 1
-
-
-def correlations(samples) -> np.ndarray:
-    """C(d) = <Z_i Z_{i+d}> - <Z_i><Z_{i+d}>, i the midpoint, d = 0 .. N/2."""
-    z = 2.0 * np.asarray(samples, dtype=np.float64) - 1.0
-    N = z.shape[1]
-    i = midpoint(N)
-    j = i + np.arange(N // 2 + 1)
-    return np.mean(z[:, [i]] * z[:, j], axis=0) - np.mean(z[:, i]) * np.mean(z[:, j], axis=0)
-
-
-def histogram(samples) -> np.ndarray:
-    """Fraction of samples at each value m = -1, -1 + 2/N, ..., 1 (N + 1 entries)."""
-    samples = np.asarray(samples)
-    ups = samples.sum(axis=1).astype(np.int64)
-    return np.bincount(ups, minlength=samples.shape[1] + 1) / len(samples)
-
-
-def sample_statistics(samples) -> dict:
-    """<m>, <|m|> with their standard deviations, the m histogram and C(d) of ``samples`` (n, N)."""
-    m = magnetisation(samples)
-    return {"m": float(m.mean()), "m_std": float(m.std()), "abs_m": float(np.abs(m).mean()),
-            "abs_m_std": float(np.abs(m).std()), "n_samples": int(len(m)),
-            "histogram": histogram(samples).tolist(), "correlations": correlations(samples).tolist()}
 
 
 def roe(reference: float, mean: float, std: float, n: int, c: float = ROE_C) -> float:
