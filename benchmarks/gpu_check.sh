@@ -40,5 +40,5 @@ fi
     --dispatch --dispatch-values $dispatch --dispatch-L $dispatch_L \
     --batch --batch-only --batch-networks ffnn_alpha5 --batch-L "$L" --batch-samples "$batch_samples" --batch-sizes $batch
   "$PYTHON" benchmarks/project_cost.py --configfile "$config" --steps "$cost_steps" --warmup 1 \
-    --densities $cost_densities --kinds $kinds --slow-kinds $slow $runs
+    --densities $cost_densities --kinds $kinds --slow-kinds $slow --no-rbm $runs
 } 2>&1 | tee "$log"

@@ -10,7 +10,16 @@ incremental FFNN amplitudes: a pruned network costs what the dense one does, mea
 interpolated log-log in between; below the sparsest measured density its time is used). Evaluation
 and fidelity sampling are not counted (a few per cent of the steps' sampling).
 
+The RBM runs of the config (section ``rbm``) are counted in CD epochs (pre-training, every method's
+rounds, every ticket) at the measured time of one epoch of their chain length, plus their
+evaluations: a training-log row every ``evaluation.log_every`` epochs (``log_samples`` block-Gibbs
+samples, and the exact KL and fidelity up to 20 spins) and a full evaluation (``n_samples``) after
+pre-training, every round and every ticket. One line per measured chain (``rbm_step_time N=...
+s_per_epoch=... s_per_log_row=... s_per_evaluation=...``) and one per run (``run_cost run=...
+epochs=... hours=...``); ``--no-rbm`` leaves them out.
+
     python benchmarks/project_cost.py [--configfile workflow/presets/paper.yaml] [--steps 3] [--kinds ffnn cnn]
+                                      [--runs fig3_L4 rbm_n18_h1 ...] [--no-rbm]
 
 A generic step that does not fit in memory (the 10x10 ResCNN's local energies at N_s = 1024 ask for
 26 GB at once) is reported as ``out-of-memory`` and its runs are left out of ``hours_generic``.
@@ -90,6 +99,76 @@ def seconds_per_step(settings: dict, steps: int, density: float = 1.0, fast: boo
         return (time.perf_counter() - start) / steps
 
 
+def rbm_phases(settings: dict) -> tuple[int, int]:
+    """(CD epochs, full evaluations) of one RBM run: pre-training, every method's rounds, every ticket."""
+    p = settings["pruning"]
+    epochs = int(p["pretrain_steps"]) + len(p["methods"]) * int(p["iterations"]) * int(p["steps_per_iteration"])
+    tickets = ticket_list(settings)
+    epochs += len(tickets) * int(settings["tickets"]["steps"])
+    return epochs, 1 + len(p["methods"]) * int(p["iterations"]) + len(tickets)
+
+
+def rbm_seconds(settings: dict, epochs: int = 2) -> dict:
+    """Seconds per CD epoch, per training-log row and per full evaluation of an RBM run's chain,
+    on random data of the run's size (the cost does not depend on the distribution)."""
+    from sparse_nqs.rbm.evaluation import draw_samples, exact_metrics, sampled_metrics
+    from sparse_nqs.rbm.model import init_rbm
+    from sparse_nqs.rbm.run import chain_model, n_hidden
+    from sparse_nqs.rbm.statistics import sample_statistics
+    from sparse_nqs.rbm.training import CDSettings, train_epoch
+
+    N, e = settings["model"]["N"], settings["evaluation"]
+    model = chain_model(settings)
+    rng = np.random.default_rng(0)
+    data = jnp.asarray(rng.random((settings["data"]["n_samples"], N)) < 0.5, dtype=jnp.float64)
+    cd = CDSettings(**{k: settings["cd"][k] for k in ("learning_rate", "batch_size", "k")})
+    variables = init_rbm(N, n_hidden(settings), 0)
+    chains = data[: cd.batch_size]
+    jax.block_until_ready(train_epoch(variables, data, jax.random.key(9), chains, cd)[0])  # compile
+    start = time.perf_counter()
+    for k in range(epochs):
+        jax.block_until_ready(train_epoch(variables, data, jax.random.key(k), chains, cd)[0])
+    per_epoch = (time.perf_counter() - start) / epochs
+    stats = sample_statistics(np.asarray(data[:10_000]))
+    exact = N <= 20 and e["exact"] is not False
+    target = rng.random(2**N) if exact else None
+
+    def evaluation(n_samples: int, seed: int) -> None:
+        samples = draw_samples(variables, N, n_samples, min(e["n_chains"], n_samples), e["burn_in"], e["thin"], seed)
+        sampled_metrics(variables, model, samples, -1.0, stats)
+        if exact:
+            exact_metrics(variables, N, target / target.sum(), target / target.sum())
+
+    seconds = {}
+    for name, n in (("log_row", e["log_samples"]), ("evaluation", e["n_samples"])):
+        evaluation(n, 0)  # compile
+        start = time.perf_counter()
+        evaluation(n, 1)
+        seconds[name] = time.perf_counter() - start
+    return {"epoch": per_epoch, **seconds}
+
+
+def rbm_costs(plan) -> float:
+    """Print the measured times and the cost of every RBM run of ``plan``; returns the total hours."""
+    measured, total = {}, 0.0
+    for name, settings in plan.rbm_runs.items():
+        key = json.dumps({"N": settings["model"]["N"], **{k: settings[k] for k in ("rbm", "cd", "data", "evaluation")}},
+                         sort_keys=True)  # the field does not change the cost
+        if key not in measured:
+            measured[key] = rbm_seconds(settings)
+            t = measured[key]
+            print(f"rbm_step_time N={settings['model']['N']} s_per_epoch={t['epoch']:.2f} "
+                  f"s_per_log_row={t['log_row']:.2f} s_per_evaluation={t['evaluation']:.2f}", flush=True)
+        t = measured[key]
+        epochs, evaluations = rbm_phases(settings)
+        rows = epochs // int(settings["evaluation"]["log_every"])
+        hours = (epochs * t["epoch"] + rows * t["log_row"] + evaluations * t["evaluation"]) / 3600
+        total += hours
+        print(f"run_cost run={name} epochs={epochs} log_rows={rows} evaluations={evaluations} hours={hours:.2f}",
+              flush=True)
+    return total
+
+
 def interpolated(times: dict[float, float], density: float) -> float:
     """Step time at ``density`` from the measured {density: seconds}, log-log linear in between."""
     ds = np.array(sorted(times))
@@ -106,17 +185,21 @@ def main():
                         help="network kinds to measure (a 10x10 ResCNN 16/4 step takes minutes on a CPU)")
     parser.add_argument("--densities", type=float, nargs="+", default=[1.0, 0.3, 0.1, 0.03, 0.01],
                         help="densities at which the fast path is measured")
-    parser.add_argument("--runs", nargs="+", help="only these runs of the config (default: all)")
+    parser.add_argument("--runs", nargs="+", help="only these runs of the config, VMC or RBM (default: all)")
+    parser.add_argument("--no-rbm", action="store_true", help="leave the RBM runs out")
     parser.add_argument("--slow-kinds", nargs="*", default=["rescnn"],
                         help="network kinds measured with 1 warm-up and 1 timed step, at densities 1 and 0.1 only "
                              "(a 10x10 ResCNN 16/4 step takes minutes on 2 CPU cores)")
     args = parser.parse_args()
     plan = Plan.from_config(yaml.safe_load(Path(args.configfile).read_text()))
     if args.runs:
-        unknown = set(args.runs) - set(plan.runs)
+        unknown = set(args.runs) - set(plan.runs) - set(plan.rbm_runs)
         if unknown:
             parser.error(f"no run(s) {', '.join(sorted(unknown))} in {args.configfile}")
-        plan.runs = {name: plan.runs[name] for name in args.runs}
+        plan.runs = {name: s for name, s in plan.runs.items() if name in args.runs}
+        plan.rbm_runs = {name: s for name, s in plan.rbm_runs.items() if name in args.runs}
+    if args.no_rbm:
+        plan.rbm_runs = {}
     device = jax.devices()[0]
     print(f"device: {device.platform} {getattr(device, 'device_kind', '')} ({jax.device_count()} device(s))",
           flush=True)
@@ -166,6 +249,9 @@ def main():
         hours_generic += before
         hours_fast_with_generic += after
         print(f"run_cost run={name} steps={steps} hours_generic={before:.2f} hours_fast={after:.2f}", flush=True)
+    rbm_hours = rbm_costs(plan)
+    if plan.rbm_runs:
+        print(f"rbm_cost runs={len(plan.rbm_runs)} hours={rbm_hours:.2f} device={device.platform}", flush=True)
     print(f"project_cost config={args.configfile} runs={len(plan.runs)} total_steps={total_steps} "
           f"hours_generic={hours_generic:.1f} hours_fast={hours_fast:.1f} device={device.platform}"
           + (f" generic_out_of_memory={len(no_generic)} runs, the others: hours_generic={hours_generic:.1f} "

@@ -1,16 +1,23 @@
 """Seconds per epoch of CD-k on the RBM family's data, the compiled epoch (one ``jax.lax.scan`` over
 the mini-batches, what the pipeline runs) beside the same updates dispatched batch by batch from
-Python (one compiled call per batch, QuCumber's structure), and seconds per 1e5 block-Gibbs samples.
+Python (one compiled call per batch, QuCumber's structure), QuCumber itself (the library the source
+trained with) in the same run, and seconds per 1e5 block-Gibbs samples.
 
-    python benchmarks/rbm_epoch.py [--N 18 50] [--epochs 3]
+    python benchmarks/rbm_epoch.py [--N 18 50 100] [--epochs 3] [--qucumber-python /tmp/qcvenv/bin/python]
 
 Prints one line per case, e.g. ``rbm_epoch N=18 path=scan s_per_epoch=0.60``. Data: 1e5 random
 configurations (the cost does not depend on their distribution); CD-10, batches of 100, lr 0.01.
-Compilation is excluded (a warm-up epoch first).
+Compilation is excluded (a warm-up epoch first). QuCumber needs PyTorch, which the project does not
+install: it runs in its own environment (benchmarks/qucumber_epoch.py says how to make it), found by
+``--qucumber-python``, ``$QUCUMBER_PYTHON`` or /tmp/qcvenv/bin/python; without one that imports torch
+and qucumber the benchmark prints ``rbm_epoch ... path=qucumber skipped (...)`` and goes on.
 """
 
 import argparse
+import os
+import subprocess
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -39,10 +46,28 @@ def batch_by_batch(settings: CDSettings):
     return epoch
 
 
+def qucumber(python: str, N: int, epochs: int) -> None:
+    """QuCumber's epoch in its own environment, printed in the same format (or why it was skipped)."""
+    if not Path(python).exists():
+        print(f"rbm_epoch N={N} path=qucumber skipped (no {python}: see benchmarks/qucumber_epoch.py)", flush=True)
+        return
+    script = Path(__file__).with_name("qucumber_epoch.py")
+    result = subprocess.run([python, str(script), "--N", str(N), "--epochs", str(epochs)], capture_output=True,
+                            text=True)
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or ["exit status %d" % result.returncode])[-1]
+        print(f"rbm_epoch N={N} path=qucumber skipped ({reason})", flush=True)
+        return
+    print(result.stdout.strip(), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--N", type=int, nargs="+", default=[18, 50])
+    parser.add_argument("--N", type=int, nargs="+", default=[18, 50, 100])
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--qucumber-python", default=os.environ.get("QUCUMBER_PYTHON", "/tmp/qcvenv/bin/python"),
+                        help="a Python with torch and qucumber (not the project's)")
+    parser.add_argument("--qucumber-epochs", type=int, default=1, help="timed QuCumber epochs (tens of s each)")
     args = parser.parse_args()
     configure()
     settings = CDSettings()
@@ -62,6 +87,7 @@ def main() -> None:
                 jax.block_until_ready(one(jax.random.key(e)))
             print(f"rbm_epoch N={N} path={path} s_per_epoch={(time.perf_counter() - start) / args.epochs:.2f}",
                   flush=True)
+        qucumber(args.qucumber_python, N, args.qucumber_epochs)
         draw_samples(variables, N, 100_000, 1000, 200, 5, seed=0)  # compile
         start = time.perf_counter()
         draw_samples(variables, N, 100_000, 1000, 200, 5, seed=1)

@@ -34,3 +34,18 @@ def test_gpu_check_script_runs_at_ci_size(tmp_path):
     total = re.search(r"^project_cost config=workflow/presets/smoke.yaml runs=1 total_steps=\d+ "
                       r"hours_generic=[\d.]+ hours_fast=[\d.]+ device=cpu", out, re.M)
     assert total, out[-2000:]
+
+
+def test_the_qucumber_comparison_says_why_it_is_skipped(capsys):
+    """Without a Python that has torch and qucumber the RBM benchmark prints why and goes on (the
+    project never installs PyTorch)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import rbm_epoch
+    finally:
+        sys.path.pop(0)
+    rbm_epoch.qucumber("/nonexistent/python", 18, 1)
+    rbm_epoch.qucumber(sys.executable, 18, 1)  # the project's own environment: no torch
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "rbm_epoch N=18 path=qucumber skipped (no /nonexistent/python: see benchmarks/qucumber_epoch.py)"
+    assert lines[1].startswith("rbm_epoch N=18 path=qucumber skipped (") and "torch" in lines[1]

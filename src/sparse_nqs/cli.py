@@ -138,7 +138,100 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the config file(s) the bundle was made with, in the order given to snakemake "
                              "(default config.yaml)")
     unpack.add_argument("--directory", default=".", help="the workflow clone to restore into (default: here)")
+
+    def published_parser(name, help_text, description):
+        sub = commands.add_parser(name, help=help_text, description=description)
+        sub.add_argument("published", help="the published results directory (e.g. published/paper-subset)")
+        sub.add_argument("--config", nargs="+", required=True,
+                         help="the config file(s) of the results, in the order given to snakemake")
+        return sub
+
+    pub = published_parser(
+        "publish", "copy a results directory into the repository as plain files, with a manifest",
+        "Copy results/ (or --results) to a published directory: the pipeline's layout, the configs and "
+        "MANIFEST.json (commits, config fingerprints, checksums). Replaces an earlier publication there.")
+    pub.add_argument("--results", default="results", help="the results directory to publish (default results)")
+    rep = published_parser(
+        "replot", "re-plot every figure and re-check the claims of published results (no training)",
+        "Check published results against the config (stale settings stop here, naming the runs; code "
+        "changed since they were made is reported), then draw every figure and the claims table from "
+        "their tables into --out.")
+    rep.add_argument("--out", default=None, help="where the figures and claims go (default results/replot/<name>)")
+    res = published_parser(
+        "restore", "copy published results into this clone's results/ (Snakemake resumes unfinished runs)",
+        "Check published results against the config, then copy them into results/ in their order in time: "
+        "Snakemake finds the finished jobs up to date and resumes the unfinished ones from their checkpoints.")
+    res.add_argument("--directory", default=".", help="the workflow clone to restore into (default: here)")
     return parser
+
+
+def _published_plan(args, root: Path = Path(".")):
+    from .bundle import config_fingerprints
+    from .config.check import load_config
+    from .plan import Plan
+
+    plan = Plan.from_config(load_config(*(root / c for c in args.config)))
+    return plan, config_fingerprints(plan)
+
+
+def run_publish(args) -> int:
+    from .bundle import tracked_files
+    from .io import git_commit
+    from .publish import missing_inputs, publish, summary
+
+    plan, fingerprints = _published_plan(args)
+    configs = {Path(c).name: Path(c).read_text() for c in args.config}
+    manifest = publish(Path(args.results), Path(args.published), commit=git_commit("."),
+                       fingerprints=fingerprints, configs=configs, tracked=tracked_files(Path(".")))
+    print(f"{args.published}: {summary(manifest)}")
+    for fig, lacking in missing_inputs(plan, Path(args.published)).items():
+        print(f"  {fig}: {len(lacking)} input(s) not finished yet, e.g. {lacking[0]}")
+    return 0
+
+
+def _report_code_changes(manifest: dict) -> None:
+    from .publish import code_changes
+
+    for commit, files in code_changes(Path("."), manifest.get("made_at", [])).items():
+        if files:
+            print(f"note: the results were made by the code of {commit[:12]}; changed since: "
+                  f"{', '.join(files[:8])}{' ...' if len(files) > 8 else ''} ({len(files)} file(s)). The tables "
+                  "are those of that code; rerun the runs to have this code's numbers")
+
+
+def run_replot(args) -> int:
+    from .publish import check, replot, summary
+
+    plan, fingerprints = _published_plan(args)
+    published = Path(args.published)
+    manifest = check(published, fingerprints)
+    out = Path(args.out) if args.out else Path("results") / "replot" / published.name
+    _check_writable(out, "--out")
+    print(f"{published}: {summary(manifest)}")
+    _report_code_changes(manifest)
+    result = replot(plan, published, out)
+    for fig, lacking in result["missing"].items():
+        print(f"  {fig}: drawn without {len(lacking)} unfinished input(s), e.g. {lacking[0]}")
+    counts = result["claims"]["status"].value_counts().to_dict()
+    print(f"{len(result['figures'])} figures and the claims ({', '.join(f'{v} {k}' for k, v in counts.items())}) "
+          f"-> {out}")
+    return 0
+
+
+def run_restore(args) -> int:
+    from .io import git_commit
+    from .publish import restore, summary
+
+    root = Path(args.directory)
+    _, fingerprints = _published_plan(args, root)
+    if git_commit(root) is None:
+        raise UsageError(f"--directory: {root} is not a git clone of the workflow")
+    manifest = restore(Path(args.published), root, fingerprints)
+    _report_code_changes(manifest)
+    configs = " ".join(args.config)
+    print(f"restored {summary(manifest)}; `snakemake --cores all --configfile {configs}` continues what is "
+          "unfinished and re-plots")
+    return 0
 
 
 def run_unpack(args) -> int:
@@ -375,6 +468,7 @@ def run_experiment(args) -> int:
 
 #: every subcommand and the function that runs it
 COMMANDS = {"reference": run_reference, "info": run_info, "unpack": run_unpack, "data": run_data,
+            "publish": run_publish, "replot": run_replot, "restore": run_restore,
             **{name: run_experiment for name in EXPERIMENT_COMMANDS}}
 
 

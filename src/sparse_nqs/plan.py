@@ -169,7 +169,9 @@ class Plan:
         return data_system(self.rbm_runs[run])
 
     def rbm_figure_inputs(self, fig: str) -> dict[str, list[str]]:
-        """The tables an RBM figure reads: histories and logs of every method, ticket rows, data records."""
+        """The tables an RBM figure reads: histories and logs of every method (the logs also for the
+        damage claims of rbm_fig2 and rbm_fig4: their pre-training measures the noise), ticket rows,
+        data records."""
         runs = self.rbm_figures[fig]["runs"]
         inputs = {"histories": [], "logs": [], "tickets": [], "data": [], "dense": []}
         if fig == "rbm_table1":  # computed from the schedules alone (rule params: rbm_schedules)
@@ -177,8 +179,8 @@ class Plan:
         for run in runs:
             inputs["dense"].append(paths.in_run(run, paths.DENSE_ROW))
             inputs["histories"] += [self.history(run, m) for m in self.methods(run)]
-            if fig in ("rbm_fig5", "rbm_fig6", "rbm_lth"):
-                inputs["logs"] += [paths.in_run(run, paths.log(m)) for m in self.methods(run)]
+            if fig in ("rbm_fig2", "rbm_fig4", "rbm_fig5", "rbm_fig6", "rbm_lth"):  # fig2, fig4: the noise
+                inputs["logs"] += [paths.in_run(run, paths.log(m)) for m in self.methods(run)]  # of damage claims
             if fig in ("rbm_fig5", "rbm_lth"):
                 inputs["tickets"] += [self.ticket_file(run, v, i) for v, i in self.tickets(run)]
         inputs["data"] = list(dict.fromkeys(paths.data(self.data_of(r), ".json") for r in runs))

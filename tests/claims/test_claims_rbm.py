@@ -10,11 +10,14 @@ import pytest
 
 from sparse_nqs.claims.common import FAIL, NOT_APPLICABLE, PASS
 from sparse_nqs.claims.rbm import (
+    NOISE_SIGMAS,
     critical_damaged_first,
     damage_fraction,
     histogram_turns_unimodal,
     larger_systems_prune_further,
+    measure_noise,
     rewinding_beats_fine_tuning,
+    sp_ss_fastest,
 )
 from sparse_nqs.figures.rbm import RBMTables
 from sparse_nqs.pruning.schedule import remaining_weight_sequence
@@ -44,8 +47,19 @@ def path(run, damaged_at=None, method="imp_ct", n_init=162, **columns):
     return frame
 
 
-def tables(runs: dict, histories: list) -> RBMTables:
-    return RBMTables(Path("."), runs, histories=pd.concat(histories, ignore_index=True))
+def tables(runs: dict, histories: list, logs: list = (), results=Path(".")) -> RBMTables:
+    return RBMTables(results, runs, histories=pd.concat(histories, ignore_index=True),
+                     logs=pd.concat(logs, ignore_index=True) if logs else pd.DataFrame())
+
+
+def pretrain_log(run, scatter, method="imp_ct", epochs=500, every=25):
+    """A pre-training log whose every measure alternates 1 +- scatter (std ~ scatter) at its end."""
+    steps = np.arange(every, epochs + 1, every)
+    values = 1 + scatter * np.where(np.arange(len(steps)) % 2, 1.0, -1.0)
+    frame = pd.DataFrame({"run": run, "method": method, "phase": "pretrain", "step": steps})
+    for measure in ("kl_exact", "infidelity", "eroe", "mroe", "c_mse"):
+        frame[measure] = values
+    return frame
 
 
 def test_a_damage_fraction_is_the_first_round_beyond_twice_the_dense_value():
@@ -56,7 +70,25 @@ def test_a_damage_fraction_is_the_first_round_beyond_twice_the_dense_value():
     assert damage_fraction(spike, "kl_exact") == pytest.approx(1 - SEQUENCE[12] / 162)  # rows 12 .. 18
 
 
-@pytest.mark.parametrize("h1, h2, status", [(0.25, 0.76, PASS), (0.25, 0.5, FAIL), (0.8, 0.5, FAIL)])
+def test_damage_is_a_rise_beyond_the_measured_noise_of_pre_training():
+    """The noise is the std of the last 40% of the pre-training log (epochs 325 .. 500: 8 rows); a
+    rise from 1 to 3 is damage over a noise of 0.1 (threshold 1.3), not over a noise of 1 (threshold 4)."""
+    quiet, noisy = pretrain_log("a", 0.1), pretrain_log("a", 1.0)
+    t = tables({"a": settings()}, [path("a", 0.25)], [quiet])
+    noise = measure_noise(t, "a", "kl_exact")
+    assert noise == pytest.approx(np.std([0.9, 1.1] * 4, ddof=1))
+    assert damage_fraction(path("a", 0.25), "kl_exact", noise) == pytest.approx(1 - 118 / 162)
+    t = tables({"a": settings()}, [path("a", 0.25)], [noisy])
+    assert 1 + NOISE_SIGMAS * measure_noise(t, "a", "kl_exact") > 3
+    assert damage_fraction(path("a", 0.25), "kl_exact", measure_noise(t, "a", "kl_exact")) == np.inf
+    # a small rise the factor 2 would miss is damage when the noise is smaller still
+    small = path("a", kl_exact=[1.0] * 6 + [1.5] * 13)
+    assert damage_fraction(small, "kl_exact") == np.inf
+    assert damage_fraction(small, "kl_exact", 0.05) == pytest.approx(1 - SEQUENCE[6] / 162)
+
+
+@pytest.mark.parametrize("h1, h2, status", [(0.25, 0.76, PASS), (0.25, 0.5, FAIL), (0.8, 0.5, FAIL),
+                                            (0.6, 0.8, FAIL)])  # in order, but h = 1 far beyond the source's
 def test_the_critical_point_is_damaged_first(h1, h2, status):
     t = tables({"c": settings(h=1.0), "p": settings(h=2.0)}, [path("c", h1), path("p", h2)])
     assert critical_damaged_first(t, {"runs": ["c", "p"]}, "rbm_fig2")[0]["status"] == status
@@ -98,3 +130,30 @@ def test_rewinding_wins_only_by_a_significant_count_of_rounds():
     assert rewinding_beats_fine_tuning(t, {"runs": ["c"]}, "rbm_lth")[0]["status"] == PASS
     mixed = ct.assign(method="imp_wr", kl_exact=ct.kl_exact * np.where(np.arange(19) % 2, 0.9, 1.1))
     assert rewinding_beats_fine_tuning(tables(run, [ct, mixed]), {"runs": ["c"]}, "rbm_lth")[0]["status"] == FAIL
+
+
+def test_the_critical_claim_names_the_source_and_the_noise_basis():
+    runs = {"c": settings(h=1.0), "p": settings(h=2.0)}
+    t = tables(runs, [path("c", 0.25), path("p", 0.76)], [pretrain_log("c", 0.1), pretrain_log("p", 0.1)])
+    row = critical_damaged_first(t, {"runs": ["c", "p"]}, "rbm_fig2")[0]
+    assert row["status"] == PASS and "source about 75%" in row["measured"]
+    assert "noise of 5 of 5 measures from pre-training" in row["measured"]
+
+
+@pytest.mark.parametrize("epochs, status", [((100, 200, 300), PASS), ((200, 200, 300), NOT_APPLICABLE),
+                                            ((300, 200, 300), FAIL)])
+def test_sp_ss_is_fastest_only_when_it_reaches_the_common_level_first(tmp_path, epochs, status):
+    """Each ticket's KL falls from 1 to 0.1 at the given epoch (logged every 25): the earliest to reach
+    1.1 x the largest final KL wins; the same epoch is a tie, undecided at the log's resolution."""
+    run = settings(h=1.0)
+    run["tickets"] = {**run["tickets"], "variants": ["init_imp", "rand_imp", "cluster"], "iterations": [4]}
+    rows = []
+    for variant, at in zip(("init_imp", "rand_imp", "cluster"), epochs):
+        steps = np.arange(25, 501, 25)
+        log = pd.DataFrame({"step": steps, "kl_exact": np.where(steps >= at, 0.1, 1.0)})
+        file = tmp_path / "runs" / "c" / "tickets" / f"{variant}_iter_004_log.csv"
+        file.parent.mkdir(parents=True, exist_ok=True)
+        log.to_csv(file, index=False)
+        rows.append({"run": "c", "variant": variant, "iteration": 4, "kl_exact": 0.1})
+    t = RBMTables(tmp_path, {"c": run}, histories=path("c"), tickets=pd.DataFrame(rows))
+    assert sp_ss_fastest(t, {"runs": ["c"]}, "rbm_fig5")[0]["status"] == status

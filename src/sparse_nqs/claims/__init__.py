@@ -139,6 +139,21 @@ def check_rbm_claims(tables: dict, specs: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
+def claims_table(plan, results_dir, inputs: dict[str, dict], rbm_inputs: dict[str, dict]) -> pd.DataFrame:
+    """The whole claims table of a plan: every figure's tables read from ``inputs`` ({fig: {kind:
+    [paths]}}, as :meth:`~sparse_nqs.plan.Plan.figure_inputs` lists them) and the RBM targets' from
+    ``rbm_inputs`` (under ``results_dir``); the ``claims`` rule and ``sparse-nqs replot`` both call it."""
+    from ..figures.rbm import RBMTables
+    from ..results import load_figure_tables
+
+    tables = {fig: load_figure_tables(plan, fig, files) for fig, files in inputs.items()}
+    rbm_tables = {fig: RBMTables.load(results_dir, {r: plan.rbm_runs[r] for r in plan.rbm_figures[fig]["runs"]},
+                                      files) for fig, files in rbm_inputs.items()}
+    rbm_specs = {fig: plan.rbm_figures[fig] for fig in rbm_inputs}
+    return pd.concat([check_claims(tables, plan.figures), check_rbm_claims(rbm_tables, rbm_specs)],
+                     ignore_index=True)
+
+
 def _rst_escape(text) -> str:
     text = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
     for char in ("\\", "*", "`", "|", "_"):

@@ -1,0 +1,232 @@
+"""Results published inside the repository as plain files (``published/<name>/``): readable on the
+web without running anything, re-plotted and re-checked in any later clone without training.
+
+A published directory has the layout of the results directory (``runs/<run>/<method>/history.csv``,
+``references/``, ``data/``, ``provenance/``, ``figures/``, ``claims.csv``, ...; logs and bundles
+left out), the config files it was made with under ``config/``, and ``MANIFEST.json``: the commit
+that published it, the commits whose code made its results (from the provenance records), the
+fingerprint of the resolved config and of each run (as a bundle's), and the SHA-256 and
+modification time of every file.
+
+* :func:`publish` copies a results directory there (also an unfinished one: what is missing is
+  listed by :func:`missing_inputs`, and the per-round checkpoints let :func:`restore` resume it).
+* :func:`check` verifies a published directory against a config before anything reads it: an
+  altered or missing file, or a config whose settings differ from the published runs', stops with
+  the runs named (stale results are never reused); results made by older code are reported with the
+  package files changed since (:func:`code_changes`).
+* :func:`replot` draws every figure and the claims table from it into another directory, never
+  training (``sparse-nqs replot``).
+* :func:`restore` copies it into a clone's ``results/`` in its original order in time, so that
+  Snakemake finds finished jobs up to date and resumes unfinished ones from their checkpoints.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from .bundle import BundleError, _after_the_code, _clean_commit, _config_difference, _sha256, tracked_files
+from .io import current_umask, package_versions, read_json, write_atomic, write_json_atomic, write_text_atomic
+
+SCHEMA = "sparse_nqs.published/1"
+MANIFEST = "MANIFEST.json"
+CONFIG_DIR = "config"
+#: what of a results directory is not published: machine-local logs and archives of the same files
+LEFT_OUT = ("logs", "bundle")
+#: where the package's code lives (for :func:`code_changes`)
+PACKAGE_CODE = ("src/sparse_nqs", "scripts", "workflow/rules", "Snakefile")
+
+
+class PublishedError(BundleError):
+    """A published directory that cannot be written, read or restored here; the message says why."""
+
+
+def results_files(results_dir: Path, tracked: set[str] = frozenset()) -> list[str]:
+    """The files of ``results_dir`` that are published (relative paths, sorted): everything but logs,
+    bundles, temporary files and the repository's own tracked files (``results/.gitkeep``)."""
+    results_dir = Path(results_dir)
+    out = []
+    for path in sorted(results_dir.rglob("*")):
+        relative = path.relative_to(results_dir)
+        if not path.is_file() or relative.parts[0] in LEFT_OUT or path.name.endswith(".tmp"):
+            continue
+        if f"results/{relative.as_posix()}" in tracked:
+            continue
+        out.append(relative.as_posix())
+    return out
+
+
+def _made_at(results_dir: Path, files: list[str]) -> list[str]:
+    """The commits recorded by the provenance records among ``files`` (the code that made them)."""
+    commits = set()
+    for name in files:
+        if name.startswith("provenance/") and name.endswith(".json"):
+            commit = read_json(results_dir / name).get("git_commit")
+            if commit:
+                commits.add(commit)
+    return sorted(commits)
+
+
+def publish(results_dir: Path, target: Path, *, commit: str | None, fingerprints: dict, configs: dict[str, str],
+            tracked: set[str] = frozenset()) -> dict:
+    """Copy ``results_dir`` to ``target`` with its manifest; returns the manifest. ``target`` must be
+    new or an earlier publication (its files are replaced: nothing stale stays behind)."""
+    results_dir, target = Path(results_dir), Path(target)
+    commit = _clean_commit(commit, "the clone that publishes")
+    if target.exists() and any(target.iterdir()) and not (target / MANIFEST).is_file():
+        raise PublishedError(f"{target} exists and is not a published directory (no {MANIFEST}): choose another")
+    files = results_files(results_dir, tracked)
+    if not files:
+        raise PublishedError(f"{results_dir} holds no results to publish")
+    manifest = {"schema": SCHEMA, "commit": commit, "made_at": _made_at(results_dir, files),
+                "fingerprints": fingerprints, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "versions": package_versions(), "configs": sorted(configs),
+                "files": {f: _sha256(results_dir / f) for f in files},
+                "mtimes": {f: os.stat(results_dir / f).st_mtime for f in files}}
+    if target.exists():
+        shutil.rmtree(target)
+    for f in files:
+        write_atomic(target / f, lambda handle, f=f: handle.write((results_dir / f).read_bytes()))
+    for name, text in sorted(configs.items()):
+        write_text_atomic(target / CONFIG_DIR / Path(name).name, text)
+    write_json_atomic(target / MANIFEST, manifest)  # last: a directory without it is unfinished
+    return manifest
+
+
+def read_manifest(target: Path) -> dict:
+    try:
+        manifest = read_json(Path(target) / MANIFEST)
+    except (OSError, ValueError) as err:
+        raise PublishedError(f"{target} is not a published results directory ({MANIFEST}: {err})") from None
+    if manifest.get("schema") != SCHEMA:
+        raise PublishedError(f"{target}: schema {manifest.get('schema')!r}, this code reads {SCHEMA!r}")
+    return manifest
+
+
+def check(target: Path, fingerprints: dict) -> dict:
+    """The manifest of ``target`` after checking every file's checksum and that the config
+    (``fingerprints``, :func:`sparse_nqs.bundle.config_fingerprints`) is the one it was made with."""
+    target = Path(target)
+    manifest = read_manifest(target)
+    if manifest["fingerprints"]["config"] != fingerprints["config"]:
+        raise PublishedError(
+            f"{target} was made with another config ({_config_difference(manifest['fingerprints'], fingerprints)}): "
+            f"its results are stale for this one. Use its config ({', '.join(manifest['configs'])} under "
+            f"{target / CONFIG_DIR}) or run the changed runs again")
+    for name, digest in manifest["files"].items():
+        path = target / name
+        if not path.is_file():
+            raise PublishedError(f"{target}: {name} of its manifest is missing")
+        if _sha256(path) != digest:
+            raise PublishedError(f"{target}: {name} does not match its checksum (altered since it was published)")
+    return manifest
+
+
+def code_changes(repository: Path, commits: list[str]) -> dict[str, list[str]]:
+    """For each commit that made published results: the package's code files changed between it and
+    the clone's HEAD (an unknown commit maps to ``["unknown commit"]``)."""
+    out = {}
+    for commit in commits:
+        commit = commit.removesuffix("-dirty")
+        diff = subprocess.run(["git", "-C", str(repository), "diff", "--name-only", commit, "HEAD", "--",
+                               *PACKAGE_CODE], capture_output=True, text=True)
+        out[commit] = diff.stdout.split() if diff.returncode == 0 else ["unknown commit"]
+    return out
+
+
+def missing_inputs(plan, target: Path) -> dict[str, list[str]]:
+    """{figure: the input files it lacks in ``target``} for every figure with runs (an unfinished run)."""
+    out = {}
+    for fig, files in _figure_inputs(plan).items():
+        lacking = [p for kind in files.values() for p in kind if not (Path(target) / p).is_file()]
+        if lacking:
+            out[fig] = lacking
+    return out
+
+
+def _figure_inputs(plan) -> dict[str, dict[str, list[str]]]:
+    """The inputs of every figure that draws runs (or its construction table), relative paths."""
+    out = {fig: plan.figure_inputs(fig) for fig in plan.figures
+           if plan.figure_runs(fig) or plan.figure_inputs(fig).get("construction")}
+    for fig, spec in plan.rbm_figures.items():
+        if spec["runs"] and fig != "rbm_table1":
+            out[fig] = plan.rbm_figure_inputs(fig)
+    return out
+
+
+def replot(plan, target: Path, out: Path, plotting: dict | None = None) -> dict:
+    """Draw every figure of ``plan`` that has runs and the claims table from the published ``target``
+    into ``out`` (``figures/``, ``tables/rbm_table1.csv``, ``claims.csv``, ``claims.rst``), reading
+    tables only. A figure's missing inputs (an unfinished run) are left out of it and returned."""
+    from .claims import claims_rst, claims_table
+    from .figures import draw_figure, save_figure
+    from .figures.rbm import RBMTables, draw_rbm_figure, table1
+    from .io import write_csv_atomic
+    from .names import FIGURES
+    from .results import load_figure_tables
+
+    target, out = Path(target), Path(out)
+    plotting = plan.plotting if plotting is None else plotting
+    missing = missing_inputs(plan, target)
+    inputs = {fig: {kind: [str(target / p) for p in files if (target / p).is_file()] for kind, files in kinds.items()}
+              for fig, kinds in _figure_inputs(plan).items()}
+    drawn = []
+    for fig, files in inputs.items():
+        if fig in FIGURES:
+            figure = draw_figure(fig, load_figure_tables(plan, fig, files), plan.figures[fig], plotting)
+        else:
+            settings = {r: plan.rbm_runs[r] for r in plan.rbm_figures[fig]["runs"]}
+            figure = draw_rbm_figure(fig, RBMTables.load(target, settings, files), plan.rbm_figures[fig], plotting)
+        save_figure(figure, out / "figures" / fig, dpi=plotting["dpi"])
+        drawn.append(fig)
+    if plan.rbm_figures["rbm_table1"]["runs"]:
+        runs = plan.rbm_figures["rbm_table1"]["runs"]
+        write_csv_atomic(out / "tables" / "rbm_table1.csv", table1({r: plan.rbm_runs[r] for r in runs}))
+    vmc = {fig: files for fig, files in inputs.items() if fig in FIGURES}
+    vmc.update({fig: {} for fig in FIGURES if fig not in vmc})
+    table = claims_table(plan, target, vmc, {fig: files for fig, files in inputs.items() if fig not in FIGURES})
+    write_csv_atomic(out / "claims.csv", table)
+    write_text_atomic(out / "claims.rst", claims_rst(table))
+    return {"figures": drawn, "missing": missing, "claims": table}
+
+
+def restore(target: Path, root: Path, fingerprints: dict) -> dict:
+    """Copy the published ``target`` into the clone ``root``'s ``results/`` after :func:`check`,
+    refusing to overwrite a result; the files keep their order in time and come after the clone's
+    code, so Snakemake finds the finished jobs up to date and resumes the others from their
+    checkpoints. Returns the manifest."""
+    target, root = Path(target), Path(root)
+    manifest = check(target, fingerprints)
+    results = root / "results"
+    existing = [f for f in manifest["files"] if (results / f).exists()]
+    if existing:
+        raise PublishedError(f"results/{existing[0]} already exists ({len(existing)} file(s) would be overwritten): "
+                             "restore into a clone without these results")
+    names = [f"results/{f}" for f in manifest["files"]]
+    with tempfile.TemporaryDirectory(dir=root, prefix=".restore-") as staging:
+        staging = Path(staging)
+        for f in manifest["files"]:
+            destination = staging / "results" / f
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(target / f, destination)
+            os.chmod(destination, 0o666 & ~current_umask())
+            os.utime(destination, (manifest["mtimes"][f], manifest["mtimes"][f]))
+        _after_the_code(staging, names, root, tracked_files(root))
+        for name in names:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / name, root / name)
+    return manifest
+
+
+def summary(manifest: dict) -> str:
+    """One line: how many files, published at which commit, made by which code."""
+    made = ", ".join(c[:12] for c in manifest.get("made_at", [])) or "unknown"
+    return f"{len(manifest['files'])} files published at {manifest['commit'][:12]} (made by the code of {made})"
+
+
+__all__ = ["PublishedError", "check", "code_changes", "missing_inputs", "publish", "read_manifest", "replot",
+           "restore", "results_files", "summary"]
