@@ -194,9 +194,10 @@ def _report_code_changes(manifest: dict) -> None:
 
     for commit, files in code_changes(Path("."), manifest.get("made_at", [])).items():
         if files:
-            print(f"note: the results were made by the code of {commit[:12]}; changed since: "
-                  f"{', '.join(files[:8])}{' ...' if len(files) > 8 else ''} ({len(files)} file(s)). The tables "
-                  "are those of that code; rerun the runs to have this code's numbers")
+            print(f"note: the tables were made by the code of {commit[:12]}; changed since: "
+                  f"{', '.join(files[:8])}{' ...' if len(files) > 8 else ''} ({len(files)} file(s)). Figures "
+                  "and claims are drawn by this clone's code from that code's numbers; a change to training or "
+                  "evaluation needs the runs again")
 
 
 def run_replot(args) -> int:

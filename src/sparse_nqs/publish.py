@@ -139,7 +139,7 @@ def code_changes(repository: Path, commits: list[str]) -> dict[str, list[str]]:
 
 
 def missing_inputs(plan, target: Path) -> dict[str, list[str]]:
-    """{figure: the input files it lacks in ``target``} for every figure with runs (an unfinished run)."""
+    """{figure: the input files it lacks in ``target``} (an unfinished run)."""
     out = {}
     for fig, files in _figure_inputs(plan).items():
         lacking = [p for kind in files.values() for p in kind if not (Path(target) / p).is_file()]
@@ -149,9 +149,9 @@ def missing_inputs(plan, target: Path) -> dict[str, list[str]]:
 
 
 def _figure_inputs(plan) -> dict[str, dict[str, list[str]]]:
-    """The inputs of every figure that draws runs (or its construction table), relative paths."""
-    out = {fig: plan.figure_inputs(fig) for fig in plan.figures
-           if plan.figure_runs(fig) or plan.figure_inputs(fig).get("construction")}
+    """The inputs of every figure the workflow's ``all`` draws (relative paths): fig1 ... fig7, and
+    the RBM targets with runs."""
+    out = {fig: plan.figure_inputs(fig) for fig in plan.figures}
     for fig, spec in plan.rbm_figures.items():
         if spec["runs"] and fig != "rbm_table1":
             out[fig] = plan.rbm_figure_inputs(fig)
@@ -159,7 +159,7 @@ def _figure_inputs(plan) -> dict[str, dict[str, list[str]]]:
 
 
 def replot(plan, target: Path, out: Path, plotting: dict | None = None) -> dict:
-    """Draw every figure of ``plan`` that has runs and the claims table from the published ``target``
+    """Draw every figure of ``plan`` (as the workflow's ``all``) and the claims table from the published ``target``
     into ``out`` (``figures/``, ``tables/rbm_table1.csv``, ``claims.csv``, ``claims.rst``), reading
     tables only. A figure's missing inputs (an unfinished run) are left out of it and returned."""
     from .claims import claims_rst, claims_table

@@ -435,3 +435,58 @@ def test_a_published_bundle_rebuilds_figures_and_claims_in_a_fresh_clone_without
     changed = write_config(fresh, "pr.yaml", lambda c: c["runs"]["ffnn_L2"].setdefault("pruning", {}).update(p_r=0.25))
     assert planned_jobs(fresh, changed) == planned_jobs(workdir, write_config(workdir, "pr.yaml", lambda c: c[
         "runs"]["ffnn_L2"].setdefault("pruning", {}).update(p_r=0.25)))
+
+
+def test_published_results_replot_and_restore_in_fresh_clones(smoke_build, tmp_path):
+    """Results published as plain files (sparse-nqs publish) re-plot in a fresh clone to the same
+    claims, training nothing; restored into another clone, the DAG plans only the plots and claims."""
+    workdir, _ = smoke_build
+
+    def cli(clone, *args):
+        return subprocess.run([sys.executable, "-m", "sparse_nqs.cli", *args], cwd=clone, capture_output=True,
+                              text=True)
+
+    target = tmp_path / "published"
+    made = cli(workdir, "publish", str(target), "--config", "workflow/presets/smoke.yaml")
+    assert made.returncode == 0, made.stderr
+    fresh = clone_repository(tmp_path / "fresh")
+    replotted = cli(fresh, "replot", str(target), "--config", "workflow/presets/smoke.yaml", "--out", "again")
+    assert replotted.returncode == 0, replotted.stderr
+    assert (fresh / "again" / "claims.csv").read_text() == (workdir / "results" / "claims.csv").read_text()
+    for fig in [f"fig{i}" for i in range(1, 8)] + [f for f in RBM_FIGURES if f != "rbm_table1"]:
+        assert (fresh / "again" / "figures" / f"{fig}.png").stat().st_size > 1000, fig
+    assert not (fresh / "results" / "runs").exists()  # nothing trained, nothing restored
+    stale = write_config(fresh, "pr.yaml", lambda c: c["runs"]["ffnn_L2"].setdefault("pruning", {}).update(p_r=0.25))
+    refused = cli(fresh, "replot", str(target), "--config", stale)
+    assert refused.returncode == 2 and "settings of run(s) ffnn_L2" in refused.stderr and "stale" in refused.stderr
+
+    other = clone_repository(tmp_path / "other")
+    restored = cli(other, "restore", str(target), "--config", "workflow/presets/smoke.yaml")
+    assert restored.returncode == 0, restored.stderr
+    jobs = planned_jobs(other, "workflow/presets/smoke.yaml")
+    assert not {"reference", "rbm_data", "pretrain", "prune", "ticket", "tickets", "fidelity"} & set(jobs), jobs
+
+
+PUBLISHED = "published/paper-subset"
+
+
+def test_the_published_paper_runs_replot_in_a_fresh_clone(tmp_path):
+    """README's command for the results published with the repository, as a reader runs it in a fresh
+    clone: the manifest matches workflow/presets/paper-subset.yaml (a setting changed since is
+    refused as stale), every figure with published runs is drawn from the tables, and every claim is
+    evaluated (none 'could not evaluate'); nothing is trained."""
+    import pandas as pd
+
+    fresh = clone_repository(tmp_path / "fresh")
+    result = subprocess.run([sys.executable, "-m", "sparse_nqs.cli", "replot", PUBLISHED, "--config",
+                             "workflow/presets/paper-subset.yaml"], cwd=fresh, capture_output=True, text=True,
+                            timeout=1200)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    out = fresh / "results" / "replot" / "paper-subset"
+    published = pd.read_csv(fresh / PUBLISHED / "claims.csv")
+    replotted = pd.read_csv(out / "claims.csv")
+    assert not replotted.measured.astype(str).str.startswith("could not evaluate").any()
+    assert len(replotted) == len(published)
+    figures = {p.stem for p in (fresh / PUBLISHED / "figures").glob("*.png")}
+    assert figures and figures <= {p.stem for p in (out / "figures").glob("*.png")}
+    assert not (fresh / "results" / "runs").exists()

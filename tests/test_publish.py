@@ -1,0 +1,126 @@
+"""Results published inside the repository: the copy and its manifest, every refusal of a stale or
+altered publication before anything is read, and the restore that Snakemake resumes from. (The
+re-plot from real tables is tested on the smoke build in tests/workflow and on the published
+paper-scale results in tests/test_published.py.)"""
+
+import json
+import os
+import stat
+import subprocess
+import time
+
+import pytest
+
+from sparse_nqs.io import git_commit
+from sparse_nqs.publish import PublishedError, check, code_changes, publish, read_manifest, restore, results_files
+
+FINGERPRINTS = {"config": "c0ffee", "runs": {"ffnn": "aa", "rbm": "bb"}}
+
+
+def git(directory, *args):
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=directory,
+                   check=True, capture_output=True)
+
+
+@pytest.fixture
+def clone(tmp_path):
+    """A committed workflow directory (tracking results/.gitkeep, as the repository does) with results."""
+    root = tmp_path / "wf"
+    (root / "results").mkdir(parents=True)
+    (root / "Snakefile").write_text("# workflow\n")
+    (root / ".gitignore").write_text("results/*\n!results/.gitkeep\n.snakemake/\n")
+    (root / "results" / ".gitkeep").write_text("")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "workflow")
+    files = {"runs/ffnn/imp_wr/history.csv": "n,eps_rel\n10,0.1\n", "runs/ffnn/imp_wr/iter_000.npz": "weights",
+             "references/tfim_L2.json": '{"energy": -1.0}', "figures/fig1.png": "figure", "claims.csv": "claim\n",
+             "logs/prune/ffnn.log": "log", "bundle/sparse-nqs-x.tar.gz": "archive",
+             "provenance/prune/ffnn.json": json.dumps({"git_commit": git_commit(root)})}
+    for k, (name, text) in enumerate(files.items()):
+        path = root / "results" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        os.utime(path, (1e9 + k, 1e9 + 1000 - 10 * k))  # distinct times, not in writing order
+    return root
+
+
+def published(clone, tmp_path, name="published"):
+    target = tmp_path / name
+    publish(clone / "results", target, commit=git_commit(clone), fingerprints=FINGERPRINTS,
+            configs={"config.yaml": "runs: {}\n"}, tracked={"results/.gitkeep"})
+    return target
+
+
+def test_published_results_are_the_results_but_logs_bundles_and_tracked_files(clone, tmp_path):
+    target = published(clone, tmp_path)
+    manifest = read_manifest(target)
+    assert sorted(manifest["files"]) == results_files(clone / "results", {"results/.gitkeep"}) == [
+        "claims.csv", "figures/fig1.png", "provenance/prune/ffnn.json", "references/tfim_L2.json",
+        "runs/ffnn/imp_wr/history.csv", "runs/ffnn/imp_wr/iter_000.npz"]
+    assert manifest["made_at"] == [git_commit(clone)] and manifest["commit"] == git_commit(clone)
+    assert (target / "config" / "config.yaml").read_text() == "runs: {}\n"
+    for name in manifest["files"]:
+        assert (target / name).read_bytes() == (clone / "results" / name).read_bytes()
+    assert check(target, FINGERPRINTS) == manifest
+
+
+def test_published_files_follow_the_umask(clone, tmp_path):
+    old = os.umask(0o022)
+    try:
+        target = published(clone, tmp_path)
+    finally:
+        os.umask(old)
+    assert {stat.S_IMODE(p.stat().st_mode) for p in target.rglob("*") if p.is_file()} == {0o644}
+
+
+def test_publishing_again_replaces_the_publication_and_never_another_directory(clone, tmp_path):
+    target = published(clone, tmp_path)
+    (clone / "results" / "claims.csv").unlink()
+    published(clone, tmp_path)
+    assert not (target / "claims.csv").exists()  # nothing stale stays behind
+    other = tmp_path / "docs"
+    other.mkdir()
+    (other / "index.md").write_text("# not results\n")
+    with pytest.raises(PublishedError, match="not a published directory"):
+        published(clone, tmp_path, "docs")
+    assert (other / "index.md").exists()
+
+
+def test_stale_or_altered_publications_are_refused_naming_why(clone, tmp_path):
+    target = published(clone, tmp_path)
+    changed = {"config": "decaf", "runs": {"ffnn": "changed", "rbm": "bb"}}
+    with pytest.raises(PublishedError, match=r"another config \(settings of run\(s\) ffnn\).*stale"):
+        check(target, changed)
+    (target / "runs" / "ffnn" / "imp_wr" / "history.csv").write_text("n,eps_rel\n10,0.2\n")
+    with pytest.raises(PublishedError, match="history.csv does not match its checksum"):
+        check(target, FINGERPRINTS)
+    (target / "runs" / "ffnn" / "imp_wr" / "history.csv").unlink()
+    with pytest.raises(PublishedError, match="history.csv of its manifest is missing"):
+        check(target, FINGERPRINTS)
+    with pytest.raises(PublishedError, match="not a published results directory"):
+        check(tmp_path, FINGERPRINTS)
+
+
+def test_code_changed_since_the_results_were_made_is_reported(clone):
+    made = git_commit(clone)
+    (clone / "Snakefile").write_text("# changed\n")
+    git(clone, "commit", "-qam", "later")
+    assert code_changes(clone, [made]) == {made: ["Snakefile"]}
+    assert code_changes(clone, ["0" * 40]) == {"0" * 40: ["unknown commit"]}
+
+
+def test_restoring_into_a_fresh_clone_keeps_the_order_in_time_after_the_code(clone, tmp_path):
+    target = published(clone, tmp_path)
+    fresh = tmp_path / "fresh"
+    subprocess.run(["git", "clone", "-q", str(clone), str(fresh)], check=True)
+    manifest = restore(target, fresh, FINGERPRINTS)
+    code, now = (fresh / "Snakefile").stat().st_mtime, time.time()
+    for name in manifest["files"]:
+        restored = fresh / "results" / name
+        assert restored.read_bytes() == (clone / "results" / name).read_bytes()
+        assert code < restored.stat().st_mtime <= now  # Snakemake: not older than the scripts, not future
+    order = sorted(manifest["files"], key=lambda n: (clone / "results" / n).stat().st_mtime_ns)
+    assert order == sorted(manifest["files"], key=lambda n: (fresh / "results" / n).stat().st_mtime_ns)
+    with pytest.raises(PublishedError, match="already exists"):
+        restore(target, fresh, FINGERPRINTS)  # never overwrites a result
