@@ -53,7 +53,7 @@ def tables(runs: dict, histories: list, logs: list = (), results=Path(".")) -> R
 
 
 def pretrain_log(run, scatter, method="imp_ct", epochs=500, every=25):
-    """A pre-training log whose every measure alternates 1 +- scatter (std ~ scatter) at its end."""
+    """A pre-training log whose every measure alternates 1 +- scatter (noise sqrt(2) scatter)."""
     steps = np.arange(every, epochs + 1, every)
     values = 1 + scatter * np.where(np.arange(len(steps)) % 2, 1.0, -1.0)
     frame = pd.DataFrame({"run": run, "method": method, "phase": "pretrain", "step": steps})
@@ -71,12 +71,17 @@ def test_a_damage_fraction_is_the_first_round_beyond_twice_the_dense_value():
 
 
 def test_damage_is_a_rise_beyond_the_measured_noise_of_pre_training():
-    """The noise is the std of the last 40% of the pre-training log (epochs 325 .. 500: 8 rows); a
-    rise from 1 to 3 is damage over a noise of 0.1 (threshold 1.3), not over a noise of 1 (threshold 4)."""
+    """The noise comes from the last 40% of the pre-training log (epochs 325 .. 500: 8 rows), by
+    successive differences; a rise from 1 to 3 is damage over a noise of 0.14 (threshold 1.4), not
+    over a noise of 1.4 (threshold 5.2). A steady drift is not noise."""
     quiet, noisy = pretrain_log("a", 0.1), pretrain_log("a", 1.0)
     t = tables({"a": settings()}, [path("a", 0.25)], [quiet])
     noise = measure_noise(t, "a", "kl_exact")
-    assert noise == pytest.approx(np.std([0.9, 1.1] * 4, ddof=1))
+    assert noise == pytest.approx(np.sqrt(2) * 0.1)
+    drifting = quiet.assign(kl_exact=np.linspace(2.0, 1.0, len(quiet)))
+    step = 1.0 / (len(quiet) - 1)
+    assert measure_noise(tables({"a": settings()}, [path("a")], [drifting]), "a", "kl_exact") == \
+        pytest.approx(step / np.sqrt(2))  # the drift's own steps only, far below its spread
     assert damage_fraction(path("a", 0.25), "kl_exact", noise) == pytest.approx(1 - 118 / 162)
     t = tables({"a": settings()}, [path("a", 0.25)], [noisy])
     assert 1 + NOISE_SIGMAS * measure_noise(t, "a", "kl_exact") > 3

@@ -2,11 +2,13 @@
 paper's lottery-ticket questions asked of the RBM, checked on :class:`sparse_nqs.figures.rbm.RBMTables`.
 
 "Damage" is the source's "rises": an error measure beyond its noise, sustained. The noise of a
-measure is measured on the dense RBM itself: the standard deviation of its logged values over the
-last :data:`NOISE_FRACTION` of pre-training (where the source finds every metric equilibrated), which
-holds both the fluctuation of CD training and, for the sampled measures (eROE, mROE, C_MSE), their
-sampling noise at the log's sample count (``evaluation.log_samples``, 10x fewer than an evaluation:
-an upper bound on the evaluation rows' noise). A measure is damaged from the first pruned fraction
+measure is measured on the dense RBM itself, from its logged values over the last
+:data:`NOISE_FRACTION` of pre-training (where the source finds every metric equilibrated), by the
+successive-difference estimator sigma^2 = mean((x_{k+1} - x_k)^2) / 2, which a slow drift of a still
+improving RBM does not inflate (a plain standard deviation would count the drift as noise). It holds
+the fluctuation of CD training and, for the sampled measures (eROE, mROE, C_MSE), their sampling noise
+at the log's sample count (``evaluation.log_samples``, 10x fewer than an evaluation: an upper bound on
+the evaluation rows' noise). A measure is damaged from the first pruned fraction
 from which it stays above its dense value + :data:`NOISE_SIGMAS` noise in every later round (single
 rounds of a sampled measure cross and fall back). Without a pre-training log the threshold is
 :data:`DAMAGE_FACTOR` times the dense value, and the claim says so. KL divergences and 1 - F are exact.
@@ -57,8 +59,8 @@ def _path(tables: RBMTables, run: str) -> pd.DataFrame:
 
 
 def measure_noise(tables: RBMTables, run: str, measure: str) -> float:
-    """Standard deviation of ``measure`` over the last NOISE_FRACTION of the run's pre-training log
-    (nan without one, or with fewer than 3 rows)."""
+    """The noise of ``measure`` over the last NOISE_FRACTION of the run's pre-training log, by the
+    successive-difference estimator sqrt(mean(diff^2) / 2) (nan without a log, or with fewer than 3 rows)."""
     methods = tables.settings[run]["pruning"]["methods"]
     logs = tables.logs
     if not methods or logs.empty or measure not in logs:
@@ -66,7 +68,7 @@ def measure_noise(tables: RBMTables, run: str, measure: str) -> float:
     log = logs[(logs.run == run) & (logs.method == methods[0]) & (logs.phase == "pretrain")]
     last = log[log.step > (1 - NOISE_FRACTION) * tables.settings[run]["pruning"]["pretrain_steps"]][measure]
     last = pd.to_numeric(last, errors="coerce").dropna()
-    return float(last.std(ddof=1)) if len(last) >= 3 else math.nan
+    return float(np.sqrt(np.mean(np.diff(last.to_numpy()) ** 2) / 2)) if len(last) >= 3 else math.nan
 
 
 def damage_threshold(dense: float, noise: float) -> float:
@@ -124,7 +126,7 @@ CRITICAL_FIRST = Claim(
     f"first pruned fraction with a measure rising beyond {NOISE_SIGMAS:g} noise (sustained): h = 1 <= "
     f"{CRITICAL_DAMAGE_FRACTION:.1%} and < h = 2; h = 2 >= {PARAMAGNET_DAMAGE_FRACTION:.1%}",
     f"the source's 75% less one 10% step; its 25% and the thesis' 50%, read at the schedule's step nearest 50%; "
-    f"the noise: std of the last {NOISE_FRACTION:.0%} of pre-training's logged values")
+    f"the noise: successive differences of the last {NOISE_FRACTION:.0%} of pre-training's logged values")
 
 
 def critical_damaged_first(tables: RBMTables, spec: dict, fig: str) -> list[dict]:
