@@ -124,3 +124,21 @@ def test_restoring_into_a_fresh_clone_keeps_the_order_in_time_after_the_code(clo
     assert order == sorted(manifest["files"], key=lambda n: (fresh / "results" / n).stat().st_mtime_ns)
     with pytest.raises(PublishedError, match="already exists"):
         restore(target, fresh, FINGERPRINTS)  # never overwrites a result
+
+
+def test_the_history_of_a_pruning_job_under_way_is_not_published(tmp_path):
+    """A history with fewer rounds than planned is a job under way: published it would read as a
+    finished path, and restored it would make Snakemake skip the remaining rounds."""
+    import yaml
+
+    from sparse_nqs.plan import Plan
+    from sparse_nqs.publish import unfinished_histories
+
+    plan = Plan.from_config(yaml.safe_load(
+        "runs: {a: {model: {L: 3}, network: {kind: ffnn, alpha: 1}, pruning: {iterations: 3}}}"))
+    history = tmp_path / "runs" / "a" / "imp_wr" / "history.csv"
+    history.parent.mkdir(parents=True)
+    history.write_text("iteration,n\n-1,81\n0,71\n")
+    assert unfinished_histories(plan, tmp_path) == ["runs/a/imp_wr/history.csv"]
+    history.write_text("iteration,n\n-1,81\n0,71\n1,63\n2,55\n")
+    assert unfinished_histories(plan, tmp_path) == []

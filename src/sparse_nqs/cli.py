@@ -177,13 +177,17 @@ def _published_plan(args, root: Path = Path(".")):
 def run_publish(args) -> int:
     from .bundle import tracked_files
     from .io import git_commit
-    from .publish import missing_inputs, publish, summary
+    from .publish import missing_inputs, publish, summary, unfinished_histories
 
     plan, fingerprints = _published_plan(args)
     configs = {Path(c).name: Path(c).read_text() for c in args.config}
+    unfinished = unfinished_histories(plan, Path(args.results))
     manifest = publish(Path(args.results), Path(args.published), commit=git_commit("."),
-                       fingerprints=fingerprints, configs=configs, tracked=tracked_files(Path(".")))
+                       fingerprints=fingerprints, configs=configs, tracked=tracked_files(Path(".")),
+                       unfinished=unfinished)
     print(f"{args.published}: {summary(manifest)}")
+    for name in unfinished:
+        print(f"  {name}: pruning under way, left out (its round checkpoints are published: restore resumes it)")
     for fig, lacking in missing_inputs(plan, Path(args.published)).items():
         print(f"  {fig}: {len(lacking)} input(s) not finished yet, e.g. {lacking[0]}")
     return 0

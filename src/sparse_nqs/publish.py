@@ -8,8 +8,9 @@ that published it, the commits whose code made its results (from the provenance 
 fingerprint of the resolved config and of each run (as a bundle's), and the SHA-256 and
 modification time of every file.
 
-* :func:`publish` copies a results directory there (also an unfinished one: what is missing is
-  listed by :func:`missing_inputs`, and the per-round checkpoints let :func:`restore` resume it).
+* :func:`publish` copies a results directory there, also one with runs under way: the history of an
+  unfinished pruning job stays out (:func:`unfinished_histories`; its round checkpoints go in, so
+  :func:`restore` resumes it), and what a figure still lacks is listed by :func:`missing_inputs`.
 * :func:`check` verifies a published directory against a config before anything reads it: an
   altered or missing file, or a config whose settings differ from the published runs', stops with
   the runs named (stale results are never reused); results made by older code are reported with the
@@ -29,6 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
+
+from . import paths
 from .bundle import BundleError, _after_the_code, _clean_commit, _config_difference, _sha256, tracked_files
 from .io import current_umask, package_versions, read_json, write_atomic, write_json_atomic, write_text_atomic
 
@@ -60,6 +64,21 @@ def results_files(results_dir: Path, tracked: set[str] = frozenset()) -> list[st
     return out
 
 
+def unfinished_histories(plan, results_dir: Path) -> list[str]:
+    """The history tables of pruning jobs still under way (fewer rounds than ``pruning.iterations``):
+    the engine rewrites them after every round, but they are a job's final output only at its end.
+    Published, they would read as finished paths (and a restored one would make Snakemake skip the
+    rest); their round checkpoints carry every row, so the job resumes without them."""
+    out = []
+    for run in plan.all_runs:
+        for method in plan.methods(run):
+            name = paths.in_run(run, paths.history(method))
+            file = Path(results_dir) / name
+            if file.is_file() and len(pd.read_csv(file)) < 1 + int(plan.settings(run)["pruning"]["iterations"]):
+                out.append(name)
+    return out
+
+
 def _made_at(results_dir: Path, files: list[str]) -> list[str]:
     """The commits recorded by the provenance records among ``files`` (the code that made them)."""
     commits = set()
@@ -72,19 +91,20 @@ def _made_at(results_dir: Path, files: list[str]) -> list[str]:
 
 
 def publish(results_dir: Path, target: Path, *, commit: str | None, fingerprints: dict, configs: dict[str, str],
-            tracked: set[str] = frozenset()) -> dict:
+            tracked: set[str] = frozenset(), unfinished: list[str] = ()) -> dict:
     """Copy ``results_dir`` to ``target`` with its manifest; returns the manifest. ``target`` must be
-    new or an earlier publication (its files are replaced: nothing stale stays behind)."""
+    new or an earlier publication (its files are replaced: nothing stale stays behind). The files in
+    ``unfinished`` (:func:`unfinished_histories`) stay out and are listed in the manifest."""
     results_dir, target = Path(results_dir), Path(target)
     commit = _clean_commit(commit, "the clone that publishes")
     if target.exists() and any(target.iterdir()) and not (target / MANIFEST).is_file():
         raise PublishedError(f"{target} exists and is not a published directory (no {MANIFEST}): choose another")
-    files = results_files(results_dir, tracked)
+    files = [f for f in results_files(results_dir, tracked) if f not in set(unfinished)]
     if not files:
         raise PublishedError(f"{results_dir} holds no results to publish")
     manifest = {"schema": SCHEMA, "commit": commit, "made_at": _made_at(results_dir, files),
                 "fingerprints": fingerprints, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "versions": package_versions(), "configs": sorted(configs),
+                "versions": package_versions(), "configs": sorted(configs), "unfinished": sorted(unfinished),
                 "files": {f: _sha256(results_dir / f) for f in files},
                 "mtimes": {f: os.stat(results_dir / f).st_mtime for f in files}}
     if target.exists():
