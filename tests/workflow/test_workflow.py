@@ -460,6 +460,14 @@ def test_published_results_replot_and_restore_in_fresh_clones(smoke_build, tmp_p
     refused = cli(fresh, "replot", str(target), "--config", stale)
     assert refused.returncode == 2 and "settings of run(s) ffnn_L2" in refused.stderr and "stale" in refused.stderr
 
+    # the paper's numbers beside ours, from the published tables: every finished quantity has a number
+    beside = subprocess.run([sys.executable, "-m", "sparse_nqs.claims.beside", str(target), "--config",
+                             "workflow/presets/smoke.yaml"], cwd=fresh, capture_output=True, text=True)
+    assert beside.returncode == 0, beside.stderr
+    rows = [line.split(" | ") for line in beside.stdout.splitlines()[2:]]
+    assert rows and not [r for r in rows if r[3] == "under way"], beside.stdout
+    assert any(r[0].startswith("| rho_c") and r[1] == "ffnn_L2" for r in rows)
+
     other = clone_repository(tmp_path / "other")
     restored = cli(other, "restore", str(target), "--config", "workflow/presets/smoke.yaml")
     assert restored.returncode == 0, restored.stderr

@@ -1,0 +1,158 @@
+"""The numbers of the paper's own runs beside the paper's: one row per quantity the paper states (or
+shows) for Fig. 3 (TFIM, FFNN alpha 8, per L), Fig. 4 (toric code, alpha 8: IMP-WR and its tickets)
+and the RBM study (damage points), read from a results or published directory.
+
+    python -m sparse_nqs.claims.beside published/paper-subset --config workflow/presets/paper-subset.yaml
+
+prints the table as Markdown (docs/results.md is made that way). The ``paper`` column holds what the
+paper's text states; where only a figure shows a value it says so (the figures' values are not read
+off here). ``ours`` is ``under way`` where the run has not produced the table yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..results import is_toric, load_figure_tables
+from .common import HEP_FRACTION, HEP_POINTS, fidelity_rows, g, hep_level, path, pruned, ticket_values
+
+COLUMNS = ["quantity", "run", "paper", "ours", "from"]
+FIGURE_ONLY = "shown in the figure, not stated in the text"
+#: the toric-code window of the paper's "two orders of magnitude" (rho = n / N)
+TORIC_TICKET_WINDOW = (10.0, 16.0)
+UNDER_WAY = "under way"
+
+
+def _inputs(plan, fig: str, results: Path) -> dict:
+    return {kind: [str(results / p) for p in files if (results / p).is_file()]
+            for kind, files in plan.figure_inputs(fig).items()}
+
+
+def _finished(points: pd.DataFrame, settings: dict) -> bool:
+    """A whole pruning path (an unfinished one has no HEP yet: its sparsest rounds are still to come)."""
+    return len(pruned(points)) == int(settings["pruning"]["iterations"])
+
+
+def _fig3_rows(tables, run: str, settings: dict) -> list[list]:
+    where = f"runs/{run}/imp_wr/history.csv"
+    L = settings["model"]["L"]
+    points = path(tables, run, column="delta_e_per_spin")
+    if not _finished(points, settings):
+        dense = g(points["value"].iloc[0]) if not points.empty else UNDER_WAY  # known after pre-training
+        return [["dense Delta E/N", run, FIGURE_ONLY, dense, where],
+                ["rho_c (neighbour-fidelity minimum)", run, "about 3-5", UNDER_WAY, where]]
+    rows = [["dense Delta E/N", run, FIGURE_ONLY, g(points["value"].iloc[0]), where],
+            [f"high-error plateau Delta E/N (median of the {HEP_POINTS} sparsest rounds)", run, FIGURE_ONLY,
+             g(hep_level(points)), where]]
+    fid = fidelity_rows(tables, run)
+    if fid.empty:
+        rows.append(["rho_c (neighbour-fidelity minimum)", run, "about 3-5", UNDER_WAY, "fidelity.csv"])
+    else:
+        k = int(np.argmin(fid["fidelity"].to_numpy(float)))
+        rows += [["rho_c (neighbour-fidelity minimum)", run, "about 3-5", g(float(fid["rho"].iloc[k])),
+                  f"runs/{run}/imp_wr/fidelity.csv"],
+                 ["depth of the fidelity drop (largest 1 - F)", run, FIGURE_ONLY,
+                  g(1 - float(fid["fidelity"].iloc[k])), f"runs/{run}/imp_wr/fidelity.csv"]]
+    mx, mz = path(tables, run, column="mx"), path(tables, run, column="mz")
+    rows += [["dense M_x", run, FIGURE_ONLY, g(mx["value"].iloc[0]), where],
+             [f"M_x in the high-error plateau (median of the {HEP_POINTS} sparsest)", run, FIGURE_ONLY,
+              g(pruned(mx)["value"].tail(HEP_POINTS).median()), where],
+             ["largest |M_z| along the path", run, "symmetry breaking seen only from L = 7" + (
+                 " (none expected here)" if L < 7 else ""), g(float(mz["value"].abs().max())), where]]
+    return rows
+
+
+def _fig4_rows(tables, run: str, settings: dict) -> list[list]:
+    where = f"runs/{run}/imp_wr/history.csv"
+    points = path(tables, run)
+    if not _finished(points, settings):
+        return [["IMP-WR low-error plateau eps_rel", run, FIGURE_ONLY, UNDER_WAY, where]]
+    p = pruned(points)
+    lep, hep = float(p["value"].head(HEP_POINTS).median()), hep_level(points)
+    on_hep = p[p["value"] >= HEP_FRACTION * hep]
+    rows = [[f"IMP-WR low-error plateau eps_rel (median of the {HEP_POINTS} densest rounds)", run, FIGURE_ONLY,
+             g(lep), where],
+            [f"rho where IMP-WR enters the high-error plateau (eps_rel >= {HEP_FRACTION:g} x its level {g(hep)})",
+             run, FIGURE_ONLY + " (the fidelity's rho_c = 16 is stated)",
+             g(float(on_hep["rho"].max())) if not on_hep.empty else "not reached", where]]
+    wide = ticket_values(tables, run)
+    tickets = f"runs/{run}/tickets/*.json"
+    if wide.empty or not {"init_imp", "rand_imp", "init_rand"} <= set(wide):
+        return rows + [["tickets' advantage over the random mask at rho = 10-16", run, "about two orders of "
+                        "magnitude", UNDER_WAY, tickets]]
+    window = wide[(wide["rho"] >= TORIC_TICKET_WINDOW[0]) & (wide["rho"] <= TORIC_TICKET_WINDOW[1])].dropna(
+        subset=["init_imp", "rand_imp", "init_rand"])
+    if window.empty:
+        advantage = f"no ticket iteration at rho {TORIC_TICKET_WINDOW[0]:g}-{TORIC_TICKET_WINDOW[1]:g}"
+    else:
+        ratio = window["init_rand"] / window[["init_imp", "rand_imp"]].max(axis=1)
+        advantage = "; ".join(f"x{g(r)} at rho {g(rho)} ({g(math.log10(r), 2)} decades)"
+                              for r, rho in zip(ratio, window["rho"]))
+    leaves = wide[wide["init_rand"] >= 10 * lep]
+    rows += [["tickets' advantage over the random mask at rho = 10-16 (eps_rel of m_rand / the worse m_imp ticket)",
+              run, "about two orders of magnitude", advantage, tickets],
+             ["rho where T(theta_init, m_rand) leaves the low-error plateau (eps_rel >= 10x the IMP-WR plateau)",
+              run, "at a much higher rho than the m_imp tickets",
+              g(float(leaves["rho"].max())) if not leaves.empty else "not reached", tickets]]
+    return rows
+
+
+def beside_the_paper(plan, results: Path) -> pd.DataFrame:
+    """The table of this module's docstring for the runs of ``plan`` found under ``results``."""
+    from ..figures.rbm import RBMTables
+    from .rbm import SOURCE_FRACTIONS, first_damage
+
+    results = Path(results)
+    rows = []
+    tables = load_figure_tables(plan, "fig3", _inputs(plan, "fig3", results)).for_figure(plan.figures["fig3"])
+    for run in plan.figures["fig3"]["runs"]:
+        rows += _fig3_rows(tables, run, plan.runs[run])
+    tables = load_figure_tables(plan, "fig4", _inputs(plan, "fig4", results)).for_figure(plan.figures["fig4"])
+    for run in plan.figures["fig4"]["runs"]:
+        if is_toric(tables.run_info(run)) and plan.runs[run]["tickets"]["variants"]:
+            rows += _fig4_rows(tables, run, plan.runs[run])
+    spec = plan.rbm_figures["rbm_fig2"]
+    if spec["runs"]:
+        files = {kind: [str(results / p) for p in fs if (results / p).is_file()]
+                 for kind, fs in plan.rbm_figure_inputs("rbm_fig2").items()}
+        rbm = RBMTables.load(results, {r: plan.rbm_runs[r] for r in spec["runs"]}, files)
+        for run in spec["runs"]:
+            h = plan.rbm_runs[run]["model"]["h"]
+            where = f"runs/{run}/{plan.rbm_runs[run]['pruning']['methods'][0]}/history.csv"
+            history = rbm.path(run, plan.rbm_runs[run]["pruning"]["methods"][0])
+            if history.empty or len(history) < 1 + plan.rbm_runs[run]["pruning"]["iterations"]:
+                ours = UNDER_WAY
+            else:
+                fraction, measure, basis = first_damage(rbm, run)
+                ours = (f"{fraction:.1%} ({measure}; {basis})" if math.isfinite(fraction)
+                        else f"none up to {history.pruned.max():.1%}")
+            rows.append([f"first damage, fraction pruned (h = {h:g})", run, SOURCE_FRACTIONS.get(h, ""), ours, where])
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def markdown(table: pd.DataFrame) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> None:
+    from ..config.check import load_config
+    from ..plan import Plan
+    from ..runtime import configure
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", help="a results or published directory")
+    parser.add_argument("--config", nargs="+", required=True)
+    args = parser.parse_args(argv)
+    configure(file_backend=True)
+    print(markdown(beside_the_paper(Plan.from_config(load_config(*args.config)), Path(args.results))), end="")
+
+
+if __name__ == "__main__":
+    main()
