@@ -52,12 +52,14 @@ def _fig3_rows(tables, run: str, settings: dict) -> list[list]:
     fid = fidelity_rows(tables, run)
     if fid.empty:
         rows.append(["rho_c (neighbour-fidelity minimum)", run, "about 3-5", UNDER_WAY, "fidelity.csv"])
-    else:
-        k = int(np.argmin(fid["fidelity"].to_numpy(float)))
-        rows += [["rho_c (neighbour-fidelity minimum)", run, "about 3-5", g(float(fid["rho"].iloc[k])),
-                  f"runs/{run}/imp_wr/fidelity.csv"],
-                 ["depth of the fidelity drop (largest 1 - F)", run, FIGURE_ONLY,
-                  g(1 - float(fid["fidelity"].iloc[k])), f"runs/{run}/imp_wr/fidelity.csv"]]
+    else:  # the exact fidelity where the states could be enumerated, else the Monte Carlo estimate
+        exact = "fidelity_exact" in fid and np.isfinite(pd.to_numeric(fid["fidelity_exact"], errors="coerce")).all()
+        column = "fidelity_exact" if exact else "fidelity"
+        k = int(np.argmin(fid[column].to_numpy(float)))
+        source = f"runs/{run}/imp_wr/fidelity.csv ({'exact' if exact else 'Monte Carlo'})"
+        rows += [["rho_c (neighbour-fidelity minimum)", run, "about 3-5", g(float(fid["rho"].iloc[k])), source],
+                 ["depth of the fidelity drop (largest 1 - F)", run, FIGURE_ONLY, g(1 - float(fid[column].iloc[k])),
+                  source]]
     mx, mz = path(tables, run, column="mx"), path(tables, run, column="mz")
     rows += [["dense M_x", run, FIGURE_ONLY, g(mx["value"].iloc[0]), where],
              [f"M_x in the high-error plateau (median of the {HEP_POINTS} sparsest)", run, FIGURE_ONLY,
