@@ -187,13 +187,12 @@ def replot(plan, target: Path, out: Path, plotting: dict | None = None) -> dict:
     from .figures.rbm import RBMTables, draw_rbm_figure, table1
     from .io import write_csv_atomic
     from .names import FIGURES
-    from .results import load_figure_tables
+    from .results import existing_inputs, load_figure_tables
 
     target, out = Path(target), Path(out)
     plotting = plan.plotting if plotting is None else plotting
     missing = missing_inputs(plan, target)
-    inputs = {fig: {kind: [str(target / p) for p in files if (target / p).is_file()] for kind, files in kinds.items()}
-              for fig, kinds in _figure_inputs(plan).items()}
+    inputs = {fig: existing_inputs(kinds, target) for fig, kinds in _figure_inputs(plan).items()}
     drawn = []
     for fig, files in inputs.items():
         if fig in FIGURES:

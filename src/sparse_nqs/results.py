@@ -270,6 +270,13 @@ def load_tables(inputs: dict, runs: pd.DataFrame | None = None) -> FigureTables:
     )
 
 
+def existing_inputs(inputs: dict, directory) -> dict:
+    """``inputs`` ({kind: [relative paths]}) under ``directory``, only the files that exist there (the
+    tables of a results or published directory whose runs are not all finished)."""
+    directory = Path(directory)
+    return {kind: [str(directory / p) for p in files if (directory / p).is_file()] for kind, files in inputs.items()}
+
+
 def load_figure_tables(plan, fig: str, inputs: dict) -> FigureTables:
     """The tables of one figure with its runs table; the figure functions and the claims check
     apply the figure's reference and join the run columns themselves."""

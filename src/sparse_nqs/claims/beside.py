@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..results import is_toric, load_figure_tables
+from ..results import existing_inputs, is_toric, load_figure_tables
 from .common import HEP_FRACTION, HEP_POINTS, fidelity_rows, g, hep_level, path, pruned, ticket_values
 
 COLUMNS = ["quantity", "run", "paper", "ours", "from"]
@@ -26,11 +26,6 @@ FIGURE_ONLY = "shown in the figure, not stated in the text"
 #: the toric-code window of the paper's "two orders of magnitude" (rho = n / N)
 TORIC_TICKET_WINDOW = (10.0, 16.0)
 UNDER_WAY = "under way"
-
-
-def _inputs(plan, fig: str, results: Path) -> dict:
-    return {kind: [str(results / p) for p in files if (results / p).is_file()]
-            for kind, files in plan.figure_inputs(fig).items()}
 
 
 def _finished(points: pd.DataFrame, settings: dict) -> bool:
@@ -111,17 +106,16 @@ def beside_the_paper(plan, results: Path) -> pd.DataFrame:
 
     results = Path(results)
     rows = []
-    tables = load_figure_tables(plan, "fig3", _inputs(plan, "fig3", results)).for_figure(plan.figures["fig3"])
+    tables = load_figure_tables(plan, "fig3", existing_inputs(plan.figure_inputs("fig3"), results)).for_figure(plan.figures["fig3"])
     for run in plan.figures["fig3"]["runs"]:
         rows += _fig3_rows(tables, run, plan.runs[run])
-    tables = load_figure_tables(plan, "fig4", _inputs(plan, "fig4", results)).for_figure(plan.figures["fig4"])
+    tables = load_figure_tables(plan, "fig4", existing_inputs(plan.figure_inputs("fig4"), results)).for_figure(plan.figures["fig4"])
     for run in plan.figures["fig4"]["runs"]:
         if is_toric(tables.run_info(run)) and plan.runs[run]["tickets"]["variants"]:
             rows += _fig4_rows(tables, run, plan.runs[run])
     spec = plan.rbm_figures["rbm_fig2"]
     if spec["runs"]:
-        files = {kind: [str(results / p) for p in fs if (results / p).is_file()]
-                 for kind, fs in plan.rbm_figure_inputs("rbm_fig2").items()}
+        files = existing_inputs(plan.rbm_figure_inputs("rbm_fig2"), results)
         rbm = RBMTables.load(results, {r: plan.rbm_runs[r] for r in spec["runs"]}, files)
         for run in spec["runs"]:
             h = plan.rbm_runs[run]["model"]["h"]

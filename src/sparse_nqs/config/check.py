@@ -323,9 +323,8 @@ def check_rbm_run(settings: dict) -> None:
     if hidden < 1:
         raise ConfigError(f"{where}.rbm.hidden_ratio: {settings['rbm']['hidden_ratio']} x N = {m['N']} gives "
                           f"N_h = {hidden} hidden units; an RBM needs at least 1")
-    pool = m["N"] * n_hidden(settings)
     try:
-        sequence = remaining_weight_sequence(pool, p["p_r"], p["iterations"], first_p_r=p["first_p_r"])
+        sequence = rbm_run_summary(settings)["n_sequence"]
     except ValueError as err:
         raise ConfigError(f"{where}.pruning: {err}") from None
     if settings["evaluation"]["exact"] is True and m["N"] > ED_AUTO_MAX_SPINS:
