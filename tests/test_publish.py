@@ -12,7 +12,8 @@ import time
 import pytest
 
 from sparse_nqs.io import git_commit
-from sparse_nqs.publish import PublishedError, check, code_changes, publish, read_manifest, restore, results_files
+from sparse_nqs.publish import (PublishedError, check, code_changes, missing_inputs, partial_outputs, publish,
+                                read_manifest, restore, results_files)
 
 FINGERPRINTS = {"config": "c0ffee", "runs": {"ffnn": "aa", "rbm": "bb"}}
 
@@ -142,3 +143,44 @@ def test_the_history_of_a_pruning_job_under_way_is_not_published(tmp_path):
     assert unfinished_histories(plan, tmp_path) == ["runs/a/imp_wr/history.csv"]
     history.write_text("iteration,n\n-1,81\n0,71\n1,63\n2,55\n")
     assert unfinished_histories(plan, tmp_path) == []
+
+
+def test_figures_drawn_from_unfinished_runs_are_published_but_not_restored(clone, tmp_path):
+    """Snakemake never remakes a missing input of a file that exists: a restored partial figure would
+    be up to date for its target while the runs it lacks were never finished."""
+    target = tmp_path / "published"
+    publish(clone / "results", target, commit=git_commit(clone), fingerprints=FINGERPRINTS,
+            configs={"config.yaml": "runs: {}\n"}, tracked={"results/.gitkeep"},
+            partial=["figures/fig1.png", "claims.csv", "figures/fig1.pdf"])  # no fig1.pdf was made
+    manifest = read_manifest(target)
+    assert manifest["partial"] == ["claims.csv", "figures/fig1.png"]
+    assert (target / "figures" / "fig1.png").is_file()  # readable on the web as it stands
+    fresh = tmp_path / "fresh"
+    subprocess.run(["git", "clone", "-q", str(clone), str(fresh)], check=True)
+    restored = restore(target, fresh, FINGERPRINTS)
+    assert not (fresh / "results" / "figures" / "fig1.png").exists()
+    assert not (fresh / "results" / "claims.csv").exists()
+    assert (fresh / "results" / "runs" / "ffnn" / "imp_wr" / "history.csv").is_file()
+    assert sorted(restored["files"]) == sorted(set(manifest["files"]) - {"claims.csv", "figures/fig1.png"})
+
+
+def test_a_figure_lacking_an_input_or_reading_a_run_under_way_is_partial(tmp_path):
+    import yaml
+
+    from sparse_nqs.plan import Plan
+
+    plan = Plan.from_config(yaml.safe_load(
+        "runs: {a: {model: {L: 3}, network: {kind: ffnn, alpha: 1}, pruning: {iterations: 3}}}\n"
+        "figures: {fig3: {runs: [a]}}"))
+    inputs = [p for kind in plan.figure_inputs("fig3").values() for p in kind]
+    assert missing_inputs(plan, tmp_path)["fig3"] == inputs
+    for name in {p for lacking in missing_inputs(plan, tmp_path).values() for p in lacking}:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    assert missing_inputs(plan, tmp_path) == {}
+    assert partial_outputs({}) == []
+    missing = missing_inputs(plan, tmp_path, unfinished=[inputs[0]])
+    assert missing == {"fig3": [inputs[0]]}
+    assert partial_outputs(missing) == ["claims.csv", "claims.rst", "figures/fig3.pdf", "figures/fig3.png"]
+    (tmp_path / inputs[-1]).unlink()
+    assert missing_inputs(plan, tmp_path)["fig3"] == [inputs[-1]]

@@ -177,19 +177,21 @@ def _published_plan(args, root: Path = Path(".")):
 def run_publish(args) -> int:
     from .bundle import tracked_files
     from .io import git_commit
-    from .publish import missing_inputs, publish, summary, unfinished_histories
+    from .publish import missing_inputs, partial_outputs, publish, summary, unfinished_histories
 
     plan, fingerprints = _published_plan(args)
     configs = {Path(c).name: Path(c).read_text() for c in args.config}
     unfinished = unfinished_histories(plan, Path(args.results))
+    missing = missing_inputs(plan, Path(args.results), unfinished)
     manifest = publish(Path(args.results), Path(args.published), commit=git_commit("."),
                        fingerprints=fingerprints, configs=configs, tracked=tracked_files(Path(".")),
-                       unfinished=unfinished)
+                       unfinished=unfinished, partial=partial_outputs(missing))
     print(f"{args.published}: {summary(manifest)}")
     for name in unfinished:
         print(f"  {name}: pruning under way, left out (its round checkpoints are published: restore resumes it)")
-    for fig, lacking in missing_inputs(plan, Path(args.published)).items():
-        print(f"  {fig}: {len(lacking)} input(s) not finished yet, e.g. {lacking[0]}")
+    for fig, lacking in missing.items():
+        print(f"  {fig}: {len(lacking)} input(s) not finished yet, e.g. {lacking[0]} (published as partial: "
+              "restore leaves it out)")
     return 0
 
 
@@ -233,6 +235,9 @@ def run_restore(args) -> int:
         raise UsageError(f"--directory: {root} is not a git clone of the workflow")
     manifest = restore(Path(args.published), root, fingerprints)
     _report_code_changes(manifest)
+    if manifest.get("partial"):
+        print(f"left out {len(manifest['partial'])} file(s) drawn from unfinished runs "
+              f"({', '.join(manifest['partial'])}): their targets finish the runs and draw them again")
     configs = " ".join(args.config)
     print(f"restored {summary(manifest)}; `snakemake --cores all --configfile {configs}` continues what is "
           "unfinished and re-plots")

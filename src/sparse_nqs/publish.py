@@ -10,7 +10,9 @@ modification time of every file.
 
 * :func:`publish` copies a results directory there, also one with runs under way: the history of an
   unfinished pruning job stays out (:func:`unfinished_histories`; its round checkpoints go in, so
-  :func:`restore` resumes it), and what a figure still lacks is listed by :func:`missing_inputs`.
+  :func:`restore` resumes it), and what a figure still lacks is listed by :func:`missing_inputs`. A
+  figure drawn from part of its inputs is published (it shows what is done) and listed as
+  ``partial`` in the manifest (:func:`partial_outputs`), as is the claims table then.
 * :func:`check` verifies a published directory against a config before anything reads it: an
   altered or missing file, or a config whose settings differ from the published runs', stops with
   the runs named (stale results are never reused); results made by older code are reported with the
@@ -18,7 +20,9 @@ modification time of every file.
 * :func:`replot` draws every figure and the claims table from it into another directory, never
   training (``sparse-nqs replot``).
 * :func:`restore` copies it into a clone's ``results/`` in its original order in time, so that
-  Snakemake finds finished jobs up to date and resumes unfinished ones from their checkpoints.
+  Snakemake finds finished jobs up to date and resumes unfinished ones from their checkpoints. The
+  partial figures stay out: Snakemake does not remake a missing input of a file that exists, so a
+  restored partial figure would be "up to date" for its target while its runs were never finished.
 """
 
 from __future__ import annotations
@@ -91,10 +95,11 @@ def _made_at(results_dir: Path, files: list[str]) -> list[str]:
 
 
 def publish(results_dir: Path, target: Path, *, commit: str | None, fingerprints: dict, configs: dict[str, str],
-            tracked: set[str] = frozenset(), unfinished: list[str] = ()) -> dict:
+            tracked: set[str] = frozenset(), unfinished: list[str] = (), partial: list[str] = ()) -> dict:
     """Copy ``results_dir`` to ``target`` with its manifest; returns the manifest. ``target`` must be
     new or an earlier publication (its files are replaced: nothing stale stays behind). The files in
-    ``unfinished`` (:func:`unfinished_histories`) stay out and are listed in the manifest."""
+    ``unfinished`` (:func:`unfinished_histories`) stay out and are listed in the manifest; those in
+    ``partial`` (:func:`partial_outputs`) go in, listed, and :func:`restore` leaves them out."""
     results_dir, target = Path(results_dir), Path(target)
     commit = _clean_commit(commit, "the clone that publishes")
     if target.exists() and any(target.iterdir()) and not (target / MANIFEST).is_file():
@@ -105,6 +110,7 @@ def publish(results_dir: Path, target: Path, *, commit: str | None, fingerprints
     manifest = {"schema": SCHEMA, "commit": commit, "made_at": _made_at(results_dir, files),
                 "fingerprints": fingerprints, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "versions": package_versions(), "configs": sorted(configs), "unfinished": sorted(unfinished),
+                "partial": sorted(set(partial) & set(files)),
                 "files": {f: _sha256(results_dir / f) for f in files},
                 "mtimes": {f: os.stat(results_dir / f).st_mtime for f in files}}
     if target.exists():
@@ -158,14 +164,23 @@ def code_changes(repository: Path, commits: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def missing_inputs(plan, target: Path) -> dict[str, list[str]]:
-    """{figure: the input files it lacks in ``target``} (an unfinished run)."""
+def missing_inputs(plan, target: Path, unfinished: list[str] = ()) -> dict[str, list[str]]:
+    """{figure: the input files it lacks in ``target``} (an unfinished run); the files in
+    ``unfinished`` count as lacking."""
     out = {}
     for fig, files in _figure_inputs(plan).items():
-        lacking = [p for kind in files.values() for p in kind if not (Path(target) / p).is_file()]
+        lacking = [p for kind in files.values() for p in kind
+                   if p in set(unfinished) or not (Path(target) / p).is_file()]
         if lacking:
             out[fig] = lacking
     return out
+
+
+def partial_outputs(missing: dict[str, list[str]]) -> list[str]:
+    """The files drawn from part of their inputs, given :func:`missing_inputs`: each such figure's
+    PDF and PNG, and the claims table (it reads every figure's inputs) when any input is lacking."""
+    out = [paths.figure(fig, suffix) for fig in missing for suffix in (".pdf", ".png")]
+    return sorted(out + [paths.CLAIMS, paths.CLAIMS_RST] if missing else out)
 
 
 def _figure_inputs(plan) -> dict[str, dict[str, list[str]]]:
@@ -217,9 +232,13 @@ def restore(target: Path, root: Path, fingerprints: dict) -> dict:
     """Copy the published ``target`` into the clone ``root``'s ``results/`` after :func:`check`,
     refusing to overwrite a result; the files keep their order in time and come after the clone's
     code, so Snakemake finds the finished jobs up to date and resumes the others from their
-    checkpoints. Returns the manifest."""
+    checkpoints. The manifest's ``partial`` figures and claims stay out, so that their targets
+    finish the runs they lack and draw them again. Returns the manifest, ``files`` being those
+    restored."""
     target, root = Path(target), Path(root)
     manifest = check(target, fingerprints)
+    partial = set(manifest.get("partial", []))
+    manifest = {**manifest, "files": {f: h for f, h in manifest["files"].items() if f not in partial}}
     results = root / "results"
     existing = [f for f in manifest["files"] if (results / f).exists()]
     if existing:
@@ -247,5 +266,5 @@ def summary(manifest: dict) -> str:
     return f"{len(manifest['files'])} files published at {manifest['commit'][:12]} (made by the code of {made})"
 
 
-__all__ = ["PublishedError", "check", "code_changes", "missing_inputs", "publish", "read_manifest", "replot",
-           "restore", "results_files", "summary"]
+__all__ = ["PublishedError", "check", "code_changes", "missing_inputs", "partial_outputs", "publish", "read_manifest",
+           "replot", "restore", "results_files", "summary"]
