@@ -303,6 +303,24 @@ def test_the_paper_subset_runs_the_papers_runs_unchanged():
         fig: [r for r in spec["runs"] if r in subset.rbm_runs] for fig, spec in paper.rbm_figures.items()}
 
 
+def test_the_replica_preset_differs_from_the_paper_subset_only_in_its_seeds():
+    """workflow/presets/paper-subset-replica.yaml measures the run-to-run spread: its runs are the
+    paper subset's fig3_L4 and rbm_n18_h2 with every seed moved (and the RBM's tickets left out), on
+    the same RBM data set."""
+    subset = Plan.from_config(load_config(ROOT / "workflow" / "presets" / "paper-subset.yaml"))
+    replica = Plan.from_config(load_config(ROOT / "workflow" / "presets" / "paper-subset-replica.yaml"))
+    assert set(replica.runs) == {"fig3_L4"} and set(replica.rbm_runs) == {"rbm_n18_h2"}
+    for ours, theirs in ((replica.runs["fig3_L4"], subset.runs["fig3_L4"]),
+                         (replica.rbm_runs["rbm_n18_h2"], subset.rbm_runs["rbm_n18_h2"])):
+        ours, theirs = copy.deepcopy(ours), copy.deepcopy(theirs)
+        seeds, first = ours.pop("seeds"), theirs.pop("seeds")
+        assert set(seeds) == set(first) and all(seeds[k] != first[k] for k in seeds)
+        if "iterations" in ours["tickets"] and ours["tickets"]["iterations"] == []:
+            ours.pop("tickets"), theirs.pop("tickets")
+        assert ours == theirs
+    assert replica.data_of("rbm_n18_h2") == subset.data_of("rbm_n18_h2")
+
+
 def test_the_schema_ships_with_the_package_and_names_the_keys_of_the_defaults():
     package_dir = Path(sparse_nqs.__file__).parent
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]

@@ -6,7 +6,9 @@ and the RBM study (damage points), read from a results or published directory.
 
 prints the table as Markdown (docs/results.md is made that way). The ``paper`` column holds what the
 paper's text states; where only a figure shows a value it says so (the figures' values are not read
-off here). ``ours`` is ``under way`` where the run has not produced the table yet.
+off here). ``ours`` is ``under way`` where the run has not produced the table yet. Each
+``--replica DIR CONFIG`` (the same runs with other seeds, e.g. workflow/presets/paper-subset-replica.yaml)
+adds the column ``other seeds``: its values of the same quantities, the run-to-run spread.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ..results import existing_inputs, is_toric, load_figure_tables
 from .common import HEP_FRACTION, HEP_POINTS, fidelity_rows, g, hep_level, path, pruned, ticket_values
 
 COLUMNS = ["quantity", "run", "paper", "ours", "from"]
+REPLICA_COLUMN = "other seeds"
 FIGURE_ONLY = "shown in the figure, not stated in the text"
 #: the toric-code window of the paper's "two orders of magnitude" (rho = n / N)
 TORIC_TICKET_WINDOW = (10.0, 16.0)
@@ -131,8 +134,22 @@ def beside_the_paper(plan, results: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def with_replicas(table: pd.DataFrame, replicas: list[pd.DataFrame]) -> pd.DataFrame:
+    """``table`` with the column ``other seeds``: for each (quantity, run) row, the values of the
+    same rows of ``replicas`` (the same runs with other seeds), joined by "; " ("" where no
+    replica has the row)."""
+    values = {}
+    for replica in replicas:
+        for row in replica.itertuples(index=False):
+            values.setdefault((row.quantity, row.run), []).append(str(row.ours))
+    out = table.copy()
+    out[REPLICA_COLUMN] = ["; ".join(values.get((q, r), [])) for q, r in zip(table["quantity"], table["run"])]
+    return out
+
+
 def markdown(table: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    columns = list(table.columns)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in table.itertuples(index=False)]
     return "\n".join(lines) + "\n"
 
@@ -145,9 +162,15 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", help="a results or published directory")
     parser.add_argument("--config", nargs="+", required=True)
+    parser.add_argument("--replica", nargs=2, action="append", default=[], metavar=("DIR", "CONFIG"),
+                        help="the same runs with other seeds: their results and config (repeatable)")
     args = parser.parse_args(argv)
     configure(file_backend=True)
-    print(markdown(beside_the_paper(Plan.from_config(load_config(*args.config)), Path(args.results))), end="")
+    table = beside_the_paper(Plan.from_config(load_config(*args.config)), Path(args.results))
+    if args.replica:
+        table = with_replicas(table, [beside_the_paper(Plan.from_config(load_config(config)), Path(directory))
+                                      for directory, config in args.replica])
+    print(markdown(table), end="")
 
 
 if __name__ == "__main__":
