@@ -370,6 +370,14 @@ def test_fig3_marks_rho_c():
     assert "absolute error per spin" in figure.axes[0].get_title(loc="left")
 
 
+def test_a_run_without_a_pruning_path_is_named_as_not_drawn_not_as_a_system():
+    tables, spec = synthetic("fig3", iterations=40)
+    tables.histories = tables.histories[tables.histories.run != "ffnn_a8_L10"]
+    title = draw_figure("fig3", tables, spec, PLOTTING_DEFAULTS).get_suptitle()
+    assert "not drawn, no pruning path yet: ffnn_a8_L10" in title
+    assert "L = 4–9" in title and "10" not in title.split("not drawn")[0]
+
+
 @pytest.mark.filterwarnings("error::sparse_nqs.results.TablesWarning")
 def test_fig4_without_weights_table_says_so(tmp_path):
     tables, spec = synthetic("fig4", iterations=12)

@@ -100,12 +100,17 @@ def reference_summary(tables: FigureTables, runs=None) -> str:
 
 
 def suptitle(figure, headline: str, tables: FigureTables, runs, errors: bool = True) -> None:
-    """Headline, then the systems and the reference source."""
+    """Headline, then the systems, the reference source, and the runs without a pruning path yet
+    (a figure drawn while they are under way says so, rather than naming their systems)."""
     lines = [headline]
     detail = []
-    systems = systems_summary([tables.run_info(r) for r in runs])
+    waiting = [r for r in runs if tables.history(r).empty]
+    drawn = [r for r in runs if r not in waiting]
+    systems = systems_summary([tables.run_info(r) for r in drawn])
     if systems:
         detail.append(systems)
+    if drawn and waiting:
+        detail.append(f"not drawn, no pruning path yet: {', '.join(map(str, waiting))}")
     reference = reference_summary(tables, runs)
     if reference:
         detail.append(f"reference: {reference}")
