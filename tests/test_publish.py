@@ -146,20 +146,32 @@ def test_the_history_of_a_pruning_job_under_way_is_not_published(tmp_path):
 
 
 def test_figures_drawn_from_unfinished_runs_are_published_but_not_restored(clone, tmp_path):
-    """Snakemake never remakes a missing input of a file that exists: a restored partial figure would
-    be up to date for its target while the runs it lacks were never finished."""
+    """The figures and claims are drawn from the published tables (after them in time); those drawn
+    from part of their inputs are listed as partial and not restored: Snakemake never remakes a
+    missing input of a file that exists, so a restored partial figure would be up to date for its
+    target while the runs it lacks were never finished."""
+    def draw(target):
+        for name in ("figures/fig1.png", "figures/fig3.png", "claims.csv"):
+            (target / name).write_text(f"drawn from {target.name}")
+        return {"files": ["figures/fig1.png", "figures/fig3.png", "claims.csv"],
+                "missing": {"fig1": ["runs/cnn/imp_wr/history.csv"]}}
+
     target = tmp_path / "published"
     publish(clone / "results", target, commit=git_commit(clone), fingerprints=FINGERPRINTS,
-            configs={"config.yaml": "runs: {}\n"}, tracked={"results/.gitkeep"},
-            partial=["figures/fig1.png", "claims.csv", "figures/fig1.pdf"])  # no fig1.pdf was made
+            configs={"config.yaml": "runs: {}\n"}, tracked={"results/.gitkeep"}, draw=draw)
     manifest = read_manifest(target)
-    assert manifest["partial"] == ["claims.csv", "figures/fig1.png"]
-    assert (target / "figures" / "fig1.png").is_file()  # readable on the web as it stands
+    assert manifest["partial"] == ["claims.csv", "figures/fig1.png"]  # fig1.pdf and claims.rst were not drawn
+    assert (target / "figures" / "fig1.png").read_text() == "drawn from published"  # not the results' copy
+    assert "figures/fig3.png" in manifest["files"] and check(target, FINGERPRINTS) == manifest
+    copied = [f for f in manifest["files"] if f not in ("figures/fig1.png", "figures/fig3.png", "claims.csv")]
+    assert min(manifest["mtimes"][f] for f in ("figures/fig3.png", "claims.csv")) > max(
+        manifest["mtimes"][f] for f in copied)
     fresh = tmp_path / "fresh"
     subprocess.run(["git", "clone", "-q", str(clone), str(fresh)], check=True)
     restored = restore(target, fresh, FINGERPRINTS)
     assert not (fresh / "results" / "figures" / "fig1.png").exists()
     assert not (fresh / "results" / "claims.csv").exists()
+    assert (fresh / "results" / "figures" / "fig3.png").read_text() == "drawn from published"
     assert (fresh / "results" / "runs" / "ffnn" / "imp_wr" / "history.csv").is_file()
     assert sorted(restored["files"]) == sorted(set(manifest["files"]) - {"claims.csv", "figures/fig1.png"})
 

@@ -177,19 +177,18 @@ def _published_plan(args, root: Path = Path(".")):
 def run_publish(args) -> int:
     from .bundle import tracked_files
     from .io import git_commit
-    from .publish import missing_inputs, partial_outputs, publish, summary, unfinished_histories
+    from .publish import missing_inputs, publish, replot, summary, unfinished_histories
 
     plan, fingerprints = _published_plan(args)
     configs = {Path(c).name: Path(c).read_text() for c in args.config}
     unfinished = unfinished_histories(plan, Path(args.results))
-    missing = missing_inputs(plan, Path(args.results), unfinished)
     manifest = publish(Path(args.results), Path(args.published), commit=git_commit("."),
                        fingerprints=fingerprints, configs=configs, tracked=tracked_files(Path(".")),
-                       unfinished=unfinished, partial=partial_outputs(missing))
-    print(f"{args.published}: {summary(manifest)}")
+                       unfinished=unfinished, draw=lambda target: replot(plan, target, target))
+    print(f"{args.published}: {summary(manifest)}; figures and claims drawn from the published tables")
     for name in unfinished:
         print(f"  {name}: pruning under way, left out (its round checkpoints are published: restore resumes it)")
-    for fig, lacking in missing.items():
+    for fig, lacking in missing_inputs(plan, Path(args.published)).items():
         print(f"  {fig}: {len(lacking)} input(s) not finished yet, e.g. {lacking[0]} (published as partial: "
               "restore leaves it out)")
     return 0

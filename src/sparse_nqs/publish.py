@@ -10,9 +10,11 @@ modification time of every file.
 
 * :func:`publish` copies a results directory there, also one with runs under way: the history of an
   unfinished pruning job stays out (:func:`unfinished_histories`; its round checkpoints go in, so
-  :func:`restore` resumes it), and what a figure still lacks is listed by :func:`missing_inputs`. A
-  figure drawn from part of its inputs is published (it shows what is done) and listed as
-  ``partial`` in the manifest (:func:`partial_outputs`), as is the claims table then.
+  :func:`restore` resumes it). The figures, Table I and the claims table are then drawn again from
+  the published tables by the publishing code (``draw``: :func:`replot` into the publication), so
+  that they show exactly what is published. What a figure still lacks is listed by
+  :func:`missing_inputs`; a figure drawn from part of its inputs is published (it shows what is
+  done) and listed as ``partial`` in the manifest (:func:`partial_outputs`), as is the claims table then.
 * :func:`check` verifies a published directory against a config before anything reads it: an
   altered or missing file, or a config whose settings differ from the published runs', stops with
   the runs named (stale results are never reused); results made by older code are reported with the
@@ -95,11 +97,14 @@ def _made_at(results_dir: Path, files: list[str]) -> list[str]:
 
 
 def publish(results_dir: Path, target: Path, *, commit: str | None, fingerprints: dict, configs: dict[str, str],
-            tracked: set[str] = frozenset(), unfinished: list[str] = (), partial: list[str] = ()) -> dict:
+            tracked: set[str] = frozenset(), unfinished: list[str] = (), draw=None) -> dict:
     """Copy ``results_dir`` to ``target`` with its manifest; returns the manifest. ``target`` must be
     new or an earlier publication (its files are replaced: nothing stale stays behind). The files in
-    ``unfinished`` (:func:`unfinished_histories`) stay out and are listed in the manifest; those in
-    ``partial`` (:func:`partial_outputs`) go in, listed, and :func:`restore` leaves them out."""
+    ``unfinished`` (:func:`unfinished_histories`) stay out and are listed in the manifest.
+    ``draw(target)`` (the command line's: :func:`replot` into ``target``) then draws the figures and
+    tables made from the published tables, returning ``{"files": [written, relative], "missing":
+    missing_inputs}``; the files drawn from part of their inputs are listed as ``partial``, and
+    :func:`restore` leaves them out."""
     results_dir, target = Path(results_dir), Path(target)
     commit = _clean_commit(commit, "the clone that publishes")
     if target.exists() and any(target.iterdir()) and not (target / MANIFEST).is_file():
@@ -107,16 +112,19 @@ def publish(results_dir: Path, target: Path, *, commit: str | None, fingerprints
     files = [f for f in results_files(results_dir, tracked) if f not in set(unfinished)]
     if not files:
         raise PublishedError(f"{results_dir} holds no results to publish")
-    manifest = {"schema": SCHEMA, "commit": commit, "made_at": _made_at(results_dir, files),
-                "fingerprints": fingerprints, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "versions": package_versions(), "configs": sorted(configs), "unfinished": sorted(unfinished),
-                "partial": sorted(set(partial) & set(files)),
-                "files": {f: _sha256(results_dir / f) for f in files},
-                "mtimes": {f: os.stat(results_dir / f).st_mtime for f in files}}
+    mtimes = {f: os.stat(results_dir / f).st_mtime for f in files}  # their order in time, for restore
     if target.exists():
         shutil.rmtree(target)
     for f in files:
         write_atomic(target / f, lambda handle, f=f: handle.write((results_dir / f).read_bytes()))
+    drawn = draw(target) if draw is not None else {"files": [], "missing": {}}
+    files = sorted(set(files) | set(drawn["files"]))
+    mtimes.update({f: os.stat(target / f).st_mtime for f in drawn["files"]})  # drawn last: the newest
+    manifest = {"schema": SCHEMA, "commit": commit, "made_at": _made_at(target, files),
+                "fingerprints": fingerprints, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "versions": package_versions(), "configs": sorted(configs), "unfinished": sorted(unfinished),
+                "partial": sorted(set(partial_outputs(drawn["missing"])) & set(files)),
+                "files": {f: _sha256(target / f) for f in files}, "mtimes": {f: mtimes[f] for f in files}}
     for name, text in sorted(configs.items()):
         write_text_atomic(target / CONFIG_DIR / Path(name).name, text)
     write_json_atomic(target / MANIFEST, manifest)  # last: a directory without it is unfinished
@@ -196,7 +204,9 @@ def _figure_inputs(plan) -> dict[str, dict[str, list[str]]]:
 def replot(plan, target: Path, out: Path, plotting: dict | None = None) -> dict:
     """Draw every figure of ``plan`` (as the workflow's ``all``) and the claims table from the published ``target``
     into ``out`` (``figures/``, ``tables/rbm_table1.csv``, ``claims.csv``, ``claims.rst``), reading
-    tables only. A figure's missing inputs (an unfinished run) are left out of it and returned."""
+    tables only. A figure's missing inputs (an unfinished run) are left out of it. Returns the figures
+    drawn, the missing inputs (:func:`missing_inputs`), the claims table and ``files``, every file
+    written (relative to ``out``)."""
     from .claims import claims_rst, claims_table
     from .figures import draw_figure, save_figure
     from .figures.rbm import RBMTables, draw_rbm_figure, table1
@@ -208,24 +218,27 @@ def replot(plan, target: Path, out: Path, plotting: dict | None = None) -> dict:
     plotting = plan.plotting if plotting is None else plotting
     missing = missing_inputs(plan, target)
     inputs = {fig: existing_inputs(kinds, target) for fig, kinds in _figure_inputs(plan).items()}
-    drawn = []
+    drawn, written = [], []
     for fig, files in inputs.items():
         if fig in FIGURES:
             figure = draw_figure(fig, load_figure_tables(plan, fig, files), plan.figures[fig], plotting)
         else:
             settings = {r: plan.rbm_runs[r] for r in plan.rbm_figures[fig]["runs"]}
             figure = draw_rbm_figure(fig, RBMTables.load(target, settings, files), plan.rbm_figures[fig], plotting)
-        save_figure(figure, out / "figures" / fig, dpi=plotting["dpi"])
+        save_figure(figure, out / paths.figure(fig, ""), dpi=plotting["dpi"])
         drawn.append(fig)
+        written += [paths.figure(fig, ".pdf"), paths.figure(fig, ".png")]
     if plan.rbm_figures["rbm_table1"]["runs"]:
         runs = plan.rbm_figures["rbm_table1"]["runs"]
-        write_csv_atomic(out / "tables" / "rbm_table1.csv", table1({r: plan.rbm_runs[r] for r in runs}))
+        write_csv_atomic(out / paths.RBM_TABLE1, table1({r: plan.rbm_runs[r] for r in runs}))
+        written.append(paths.RBM_TABLE1)
     vmc = {fig: files for fig, files in inputs.items() if fig in FIGURES}
     vmc.update({fig: {} for fig in FIGURES if fig not in vmc})
     table = claims_table(plan, target, vmc, {fig: files for fig, files in inputs.items() if fig not in FIGURES})
-    write_csv_atomic(out / "claims.csv", table)
-    write_text_atomic(out / "claims.rst", claims_rst(table))
-    return {"figures": drawn, "missing": missing, "claims": table}
+    write_csv_atomic(out / paths.CLAIMS, table)
+    write_text_atomic(out / paths.CLAIMS_RST, claims_rst(table))
+    written += [paths.CLAIMS, paths.CLAIMS_RST]
+    return {"figures": drawn, "missing": missing, "claims": table, "files": written}
 
 
 def restore(target: Path, root: Path, fingerprints: dict) -> dict:
