@@ -172,13 +172,11 @@ def code_changes(repository: Path, commits: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def missing_inputs(plan, target: Path, unfinished: list[str] = ()) -> dict[str, list[str]]:
-    """{figure: the input files it lacks in ``target``} (an unfinished run); the files in
-    ``unfinished`` count as lacking."""
+def missing_inputs(plan, target: Path) -> dict[str, list[str]]:
+    """{figure: the input files it lacks in ``target``} (an unfinished run)."""
     out = {}
     for fig, files in _figure_inputs(plan).items():
-        lacking = [p for kind in files.values() for p in kind
-                   if p in set(unfinished) or not (Path(target) / p).is_file()]
+        lacking = [p for kind in files.values() for p in kind if not (Path(target) / p).is_file()]
         if lacking:
             out[fig] = lacking
     return out
