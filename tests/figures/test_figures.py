@@ -376,6 +376,9 @@ def test_a_run_without_a_pruning_path_is_named_as_not_drawn_not_as_a_system():
     title = draw_figure("fig3", tables, spec, PLOTTING_DEFAULTS).get_suptitle()
     assert "not drawn, no pruning path yet: ffnn_a8_L10" in title
     assert "L = 4–9" in title and "10" not in title.split("not drawn")[0]
+    tables.histories = tables.histories.iloc[:0]  # nothing drawn: the systems of every run, nothing "not drawn"
+    title = draw_figure("fig3", tables, spec, PLOTTING_DEFAULTS).get_suptitle()
+    assert "L = 4–10" in title and "not drawn" not in title
 
 
 @pytest.mark.filterwarnings("error::sparse_nqs.results.TablesWarning")

@@ -105,13 +105,13 @@ def suptitle(figure, headline: str, tables: FigureTables, runs, errors: bool = T
     lines = [headline]
     detail = []
     waiting = [r for r in runs if tables.history(r).empty]
-    drawn = [r for r in runs if r not in waiting]
-    systems = systems_summary([tables.run_info(r) for r in drawn])
+    shown = [r for r in runs if r not in waiting] or list(runs)
+    systems = systems_summary([tables.run_info(r) for r in shown])
     if systems:
         detail.append(systems)
-    if drawn and waiting:
+    if waiting and len(shown) < len(runs):
         detail.append(f"not drawn, no pruning path yet: {', '.join(map(str, waiting))}")
-    reference = reference_summary(tables, runs)
+    reference = reference_summary(tables, shown)
     if reference:
         detail.append(f"reference: {reference}")
     exact = [r for r in runs if not tables.history(r).empty and has_exact(tables.history(r), "eps_rel")]
