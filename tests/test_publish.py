@@ -195,3 +195,27 @@ def test_a_figure_lacking_an_input_is_partial_and_so_is_the_claims_table(tmp_pat
     missing = missing_inputs(plan, tmp_path)
     assert missing == {"fig3": [inputs[-1]]}
     assert partial_outputs(missing) == ["claims.csv", "claims.rst", "figures/fig3.pdf", "figures/fig3.png"]
+
+
+def test_the_unread_per_step_logs_of_vmc_tickets_stay_out_and_are_listed(clone, tmp_path):
+    import yaml
+
+    from sparse_nqs.plan import Plan
+    from sparse_nqs.publish import unread_logs
+
+    plan = Plan.from_config(yaml.safe_load(
+        "runs: {toric: {model: {name: toric, L: 2}, network: {kind: ffnn, alpha: 1}, pruning: {iterations: 3},\n"
+        "              tickets: {iterations: [1], variants: [init_imp, init_rand]}}}\n"
+        "rbm: {runs: {rbm: {model: {N: 6}, pruning: {iterations: 3}, tickets: {iterations: [1]}}}}"))
+    unread = unread_logs(plan)
+    assert unread == ["runs/toric/tickets/init_imp_iter_001_log.csv", "runs/toric/tickets/init_rand_iter_001_log.csv"]
+    log = clone / "results" / unread[0]
+    log.parent.mkdir(parents=True)
+    log.write_text("step,energy\n0,-1\n")
+    (log.parent / "init_imp_iter_001.json").write_text("{}")
+    target = tmp_path / "published"
+    publish(clone / "results", target, commit=git_commit(clone), fingerprints=FINGERPRINTS,
+            configs={"config.yaml": "runs: {}\n"}, tracked={"results/.gitkeep"}, unread=unread)
+    manifest = read_manifest(target)
+    assert manifest["unread"] == [unread[0]] and unread[0] not in manifest["files"]
+    assert "runs/toric/tickets/init_imp_iter_001.json" in manifest["files"] and not (target / unread[0]).exists()

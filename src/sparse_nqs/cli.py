@@ -177,15 +177,19 @@ def _published_plan(args, root: Path = Path(".")):
 def run_publish(args) -> int:
     from .bundle import tracked_files
     from .io import git_commit
-    from .publish import missing_inputs, publish, replot, summary, unfinished_histories
+    from .publish import missing_inputs, publish, replot, summary, unfinished_histories, unread_logs
 
     plan, fingerprints = _published_plan(args)
     configs = {Path(c).name: Path(c).read_text() for c in args.config}
     unfinished = unfinished_histories(plan, Path(args.results))
     manifest = publish(Path(args.results), Path(args.published), commit=git_commit("."),
                        fingerprints=fingerprints, configs=configs, tracked=tracked_files(Path(".")),
-                       unfinished=unfinished, draw=lambda target: replot(plan, target, target))
+                       unfinished=unfinished, unread=unread_logs(plan),
+                       draw=lambda target: replot(plan, target, target))
     print(f"{args.published}: {summary(manifest)}; figures and claims drawn from the published tables")
+    if manifest["unread"]:
+        print(f"  {len(manifest['unread'])} per-step ticket log(s) that nothing reads left out, e.g. "
+              f"{manifest['unread'][0]}")
     for name in unfinished:
         print(f"  {name}: pruning under way, left out (its round checkpoints are published: restore resumes it)")
     for fig, lacking in missing_inputs(plan, Path(args.published)).items():

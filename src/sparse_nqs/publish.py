@@ -70,6 +70,15 @@ def results_files(results_dir: Path, tracked: set[str] = frozenset()) -> list[st
     return out
 
 
+def unread_logs(plan) -> list[str]:
+    """The per-step training logs of VMC tickets (``tickets/<variant>_iter_NNN_log.csv``, 1e4 rows
+    each at the paper's settings: 1.3 MB, 31 MB for Fig. 4's 24 tickets): no figure or claim reads
+    them and no job needs them to resume, so a publication leaves them out (bundles keep them). The
+    RBM tickets' logs are read (rbm_fig5, the sp/ss claim) and published."""
+    return [paths.in_run(run, paths.ticket(variant, iteration, "_log.csv"))
+            for run in plan.runs for variant, iteration in plan.tickets(run)]
+
+
 def unfinished_histories(plan, results_dir: Path) -> list[str]:
     """The history tables of pruning jobs still under way (fewer rounds than ``pruning.iterations``):
     the engine rewrites them after every round, but they are a job's final output only at its end.
@@ -97,10 +106,12 @@ def _made_at(results_dir: Path, files: list[str]) -> list[str]:
 
 
 def publish(results_dir: Path, target: Path, *, commit: str | None, fingerprints: dict, configs: dict[str, str],
-            tracked: set[str] = frozenset(), unfinished: list[str] = (), draw=None) -> dict:
+            tracked: set[str] = frozenset(), unfinished: list[str] = (), unread: list[str] = (),
+            draw=None) -> dict:
     """Copy ``results_dir`` to ``target`` with its manifest; returns the manifest. ``target`` must be
     new or an earlier publication (its files are replaced: nothing stale stays behind). The files in
-    ``unfinished`` (:func:`unfinished_histories`) stay out and are listed in the manifest.
+    ``unfinished`` (:func:`unfinished_histories`) and ``unread`` (:func:`unread_logs`) stay out and
+    are listed in the manifest.
     ``draw(target)`` (the command line's: :func:`replot` into ``target``) then draws the figures and
     tables made from the published tables, returning ``{"files": [written, relative], "missing":
     missing_inputs}``; the files drawn from part of their inputs are listed as ``partial``, and
@@ -109,7 +120,8 @@ def publish(results_dir: Path, target: Path, *, commit: str | None, fingerprints
     commit = _clean_commit(commit, "the clone that publishes")
     if target.exists() and any(target.iterdir()) and not (target / MANIFEST).is_file():
         raise PublishedError(f"{target} exists and is not a published directory (no {MANIFEST}): choose another")
-    files = [f for f in results_files(results_dir, tracked) if f not in set(unfinished)]
+    files = [f for f in results_files(results_dir, tracked) if f not in set(unfinished) | set(unread)]
+    unread = sorted(set(unread) & set(results_files(results_dir, tracked)))
     if not files:
         raise PublishedError(f"{results_dir} holds no results to publish")
     mtimes = {f: os.stat(results_dir / f).st_mtime for f in files}  # their order in time, for restore
@@ -123,7 +135,7 @@ def publish(results_dir: Path, target: Path, *, commit: str | None, fingerprints
     manifest = {"schema": SCHEMA, "commit": commit, "made_at": _made_at(target, files),
                 "fingerprints": fingerprints, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "versions": package_versions(), "configs": sorted(configs), "unfinished": sorted(unfinished),
-                "partial": sorted(set(partial_outputs(drawn["missing"])) & set(files)),
+                "unread": unread, "partial": sorted(set(partial_outputs(drawn["missing"])) & set(files)),
                 "files": {f: _sha256(target / f) for f in files}, "mtimes": {f: mtimes[f] for f in files}}
     for name, text in sorted(configs.items()):
         write_text_atomic(target / CONFIG_DIR / Path(name).name, text)
@@ -278,4 +290,4 @@ def summary(manifest: dict) -> str:
 
 
 __all__ = ["PublishedError", "check", "code_changes", "missing_inputs", "partial_outputs", "publish", "read_manifest",
-           "replot", "restore", "results_files", "summary"]
+           "replot", "restore", "results_files", "summary", "unfinished_histories", "unread_logs"]
