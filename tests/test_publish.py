@@ -219,3 +219,23 @@ def test_the_unread_per_step_logs_of_vmc_tickets_stay_out_and_are_listed(clone, 
     manifest = read_manifest(target)
     assert manifest["unread"] == [unread[0]] and unread[0] not in manifest["files"]
     assert "runs/toric/tickets/init_imp_iter_001.json" in manifest["files"] and not (target / unread[0]).exists()
+
+
+def test_the_publication_explains_itself_to_a_reader_on_the_web(clone, tmp_path):
+    """README.md: the commits, the figures shown inline (partial ones marked), what is under way, and
+    the commands to re-plot and continue, with the published config's path."""
+    def draw(target):
+        for name in ("figures/fig1.png", "figures/fig3.png"):
+            (target / name).write_text("png")
+        return {"files": ["figures/fig1.png", "figures/fig3.png"], "missing": {"fig1": ["runs/x/imp_wr/history.csv"]}}
+
+    target = tmp_path / "published"
+    manifest = publish(clone / "results", target, commit=git_commit(clone), fingerprints=FINGERPRINTS,
+                       configs={"subset.yaml": "runs: {}\n"}, tracked={"results/.gitkeep"},
+                       unfinished=["runs/x/imp_wr/history.csv"], draw=draw)
+    text = (target / "README.md").read_text()
+    assert manifest["commit"][:12] in text and "`config/subset.yaml`" in text
+    assert "![fig1](figures/fig1.png) (partial)" in text and "![fig3](figures/fig3.png)\n" in text
+    assert "`runs/x/imp_wr/history.csv`: pruning under way" in text
+    assert f"sparse-nqs replot {target.as_posix()} --config {target.as_posix()}/config/subset.yaml" in text
+    assert "README.md" not in manifest["files"] and check(target, FINGERPRINTS)  # not a result

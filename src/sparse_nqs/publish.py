@@ -45,6 +45,7 @@ from .io import current_umask, package_versions, read_json, write_atomic, write_
 SCHEMA = "sparse_nqs.published/1"
 MANIFEST = "MANIFEST.json"
 CONFIG_DIR = "config"
+README = "README.md"
 #: what of a results directory is not published: machine-local logs and archives of the same files
 LEFT_OUT = ("logs", "bundle")
 #: where the package's code lives (for :func:`code_changes`)
@@ -120,8 +121,9 @@ def publish(results_dir: Path, target: Path, *, commit: str | None, fingerprints
     commit = _clean_commit(commit, "the clone that publishes")
     if target.exists() and any(target.iterdir()) and not (target / MANIFEST).is_file():
         raise PublishedError(f"{target} exists and is not a published directory (no {MANIFEST}): choose another")
-    files = [f for f in results_files(results_dir, tracked) if f not in set(unfinished) | set(unread)]
-    unread = sorted(set(unread) & set(results_files(results_dir, tracked)))
+    present = results_files(results_dir, tracked)
+    files = [f for f in present if f not in set(unfinished) | set(unread)]
+    unread = sorted(set(unread) & set(present))
     if not files:
         raise PublishedError(f"{results_dir} holds no results to publish")
     mtimes = {f: os.stat(results_dir / f).st_mtime for f in files}  # their order in time, for restore
@@ -139,8 +141,37 @@ def publish(results_dir: Path, target: Path, *, commit: str | None, fingerprints
                 "files": {f: _sha256(target / f) for f in files}, "mtimes": {f: mtimes[f] for f in files}}
     for name, text in sorted(configs.items()):
         write_text_atomic(target / CONFIG_DIR / Path(name).name, text)
+    write_text_atomic(target / README, readme(manifest, target))
     write_json_atomic(target / MANIFEST, manifest)  # last: a directory without it is unfinished
     return manifest
+
+
+def readme(manifest: dict, target: Path) -> str:
+    """The publication's README.md, for a reader on the web: what it is, its figures (shown), what is
+    still under way, and the commands that re-plot or continue it."""
+    configs = " ".join(f"{Path(target).as_posix()}/{CONFIG_DIR}/{c}" for c in manifest["configs"])
+    figures = sorted(f for f in manifest["files"] if f.startswith("figures/") and f.endswith(".png"))
+    made = ", ".join(c[:12] for c in manifest["made_at"]) or "unknown"
+    lines = [f"# Published results: {Path(target).name}", "",
+             f"Made by `sparse-nqs publish` at commit {manifest['commit'][:12]} from results computed by the code "
+             f"of {made}; settings: {', '.join(f'`{CONFIG_DIR}/{c}`' for c in manifest['configs'])}. The files "
+             "are the pipeline's results layout (`runs/<run>/<method>/history.csv`, `fidelity.csv`, the tickets' "
+             "records, `references/`, `provenance/` with each job's commit and wall time, `claims.csv`); "
+             f"`{MANIFEST}` holds the SHA-256 of each. The figures and the claims table were drawn from these "
+             "tables by the publishing code.", ""]
+    if manifest["unfinished"] or manifest["partial"]:
+        lines += ["## Under way", ""]
+        lines += [f"- `{f}`: pruning under way (its round checkpoints are here)" for f in manifest["unfinished"]]
+        lines += [f"- `{f}`: drawn while some of its runs were not finished" for f in manifest["partial"]]
+        lines.append("")
+    lines += ["## Figures", ""]
+    lines += [f"![{Path(f).stem}]({f})" + (" (partial)" if f in manifest["partial"] else "") + "\n"
+              for f in figures]
+    lines += ["## Re-plot or continue (in a clone of the repository)", "", "```bash",
+              f"sparse-nqs replot {Path(target).as_posix()} --config {configs}     # figures and claims, no training",
+              f"sparse-nqs restore {Path(target).as_posix()} --config {configs}    # into results/, then snakemake "
+              "continues", "```", ""]
+    return "\n".join(lines)
 
 
 def read_manifest(target: Path) -> dict:
