@@ -151,7 +151,7 @@ def readme(manifest: dict, target: Path) -> str:
     still under way, and the commands that re-plot or continue it."""
     configs = " ".join(f"{Path(target).as_posix()}/{CONFIG_DIR}/{c}" for c in manifest["configs"])
     figures = sorted(f for f in manifest["files"] if f.startswith("figures/") and f.endswith(".png"))
-    made = ", ".join(c[:12] for c in manifest["made_at"]) or "unknown"
+    made = _made_by(manifest)
     lines = [f"# Published results: {Path(target).name}", "",
              f"Made by `sparse-nqs publish` at commit {manifest['commit'][:12]} from results computed by the code "
              f"of {made}; settings: {', '.join(f'`{CONFIG_DIR}/{c}`' for c in manifest['configs'])}. The files "
@@ -314,9 +314,14 @@ def restore(target: Path, root: Path, fingerprints: dict) -> dict:
     return manifest
 
 
+def _made_by(manifest: dict) -> str:
+    """The commits whose code made the published results, abbreviated."""
+    return ", ".join(c[:12] for c in manifest.get("made_at", [])) or "unknown"
+
+
 def summary(manifest: dict) -> str:
     """One line: how many files, published at which commit, made by which code."""
-    made = ", ".join(c[:12] for c in manifest.get("made_at", [])) or "unknown"
+    made = _made_by(manifest)
     return f"{len(manifest['files'])} files published at {manifest['commit'][:12]} (made by the code of {made})"
 
 

@@ -114,7 +114,7 @@ def suptitle(figure, headline: str, tables: FigureTables, runs, errors: bool = T
     reference = reference_summary(tables, shown)
     if reference:
         detail.append(f"reference: {reference}")
-    exact = [r for r in runs if not tables.history(r).empty and has_exact(tables.history(r), "eps_rel")]
+    exact = [r for r in runs if r not in waiting and has_exact(tables.history(r), "eps_rel")]
     if exact and errors:
         detail.append("errors from exact ⟨H⟩ of the trained networks" +
                       (" (N ≤ 16)" if len(exact) < len(runs) else ""))
