@@ -29,11 +29,28 @@ FIGURE_ONLY = "shown in the figure, not stated in the text"
 #: the toric-code window of the paper's "two orders of magnitude" (rho = n / N)
 TORIC_TICKET_WINDOW = (10.0, 16.0)
 UNDER_WAY = "under way"
+#: a toric-code error has left the low-error plateau at this multiple of the plateau's level
+LEAVES_LEP = 10.0
 
 
 def _finished(points: pd.DataFrame, settings: dict) -> bool:
     """A whole pruning path (an unfinished one has no HEP yet: its sparsest rounds are still to come)."""
     return len(pruned(points)) == int(settings["pruning"]["iterations"])
+
+
+def _fidelity_rows(tables, run: str, stated: str) -> list[list]:
+    """rho_c (the neighbour-fidelity minimum of the IMP-WR path) beside the paper's ``stated``
+    value, and the depth of the drop there."""
+    fid = fidelity_rows(tables, run)
+    if fid.empty:
+        return [["rho_c (neighbour-fidelity minimum)", run, stated, UNDER_WAY, f"runs/{run}/imp_wr/fidelity.csv"]]
+    # the exact fidelity where the states could be enumerated, else the Monte Carlo estimate
+    exact = "fidelity_exact" in fid and np.isfinite(pd.to_numeric(fid["fidelity_exact"], errors="coerce")).all()
+    column = "fidelity_exact" if exact else "fidelity"
+    k = int(np.argmin(fid[column].to_numpy(float)))
+    source = f"runs/{run}/imp_wr/fidelity.csv ({'exact' if exact else 'Monte Carlo'})"
+    return [["rho_c (neighbour-fidelity minimum)", run, stated, g(float(fid["rho"].iloc[k])), source],
+            ["depth of the fidelity drop (largest 1 - F)", run, FIGURE_ONLY, g(1 - float(fid[column].iloc[k])), source]]
 
 
 def _fig3_rows(tables, run: str, settings: dict) -> list[list]:
@@ -47,17 +64,7 @@ def _fig3_rows(tables, run: str, settings: dict) -> list[list]:
     rows = [["dense Delta E/N", run, FIGURE_ONLY, g(points["value"].iloc[0]), where],
             [f"high-error plateau Delta E/N (median of the {HEP_POINTS} sparsest rounds)", run, FIGURE_ONLY,
              g(hep_level(points)), where]]
-    fid = fidelity_rows(tables, run)
-    if fid.empty:
-        rows.append(["rho_c (neighbour-fidelity minimum)", run, "about 3-5", UNDER_WAY, "fidelity.csv"])
-    else:  # the exact fidelity where the states could be enumerated, else the Monte Carlo estimate
-        exact = "fidelity_exact" in fid and np.isfinite(pd.to_numeric(fid["fidelity_exact"], errors="coerce")).all()
-        column = "fidelity_exact" if exact else "fidelity"
-        k = int(np.argmin(fid[column].to_numpy(float)))
-        source = f"runs/{run}/imp_wr/fidelity.csv ({'exact' if exact else 'Monte Carlo'})"
-        rows += [["rho_c (neighbour-fidelity minimum)", run, "about 3-5", g(float(fid["rho"].iloc[k])), source],
-                 ["depth of the fidelity drop (largest 1 - F)", run, FIGURE_ONLY, g(1 - float(fid[column].iloc[k])),
-                  source]]
+    rows += _fidelity_rows(tables, run, "about 3-5")
     mx, mz = path(tables, run, column="mx"), path(tables, run, column="mz")
     rows += [["dense M_x", run, FIGURE_ONLY, g(mx["value"].iloc[0]), where],
              [f"M_x in the high-error plateau (median of the {HEP_POINTS} sparsest)", run, FIGURE_ONLY,
@@ -67,7 +74,7 @@ def _fig3_rows(tables, run: str, settings: dict) -> list[list]:
     return rows
 
 
-def _fig4_rows(tables, run: str, settings: dict) -> list[list]:
+def _fig4_rows(tables, run: str, settings: dict, n_tickets: int) -> list[list]:
     where = f"runs/{run}/imp_wr/history.csv"
     points = path(tables, run)
     if not _finished(points, settings):
@@ -75,28 +82,36 @@ def _fig4_rows(tables, run: str, settings: dict) -> list[list]:
     p = pruned(points)
     lep, hep = float(p["value"].head(HEP_POINTS).median()), hep_level(points)
     on_hep = p[p["value"] >= HEP_FRACTION * hep]
+    # single rounds of the plateau scatter far above its median: the path has left it where it
+    # and every sparser round stay above LEAVES_LEP x the level
+    below = np.flatnonzero(p["value"].to_numpy(float) < LEAVES_LEP * lep)
+    left = p.iloc[below[-1] + 1:] if below.size else p
     rows = [[f"IMP-WR low-error plateau eps_rel (median of the {HEP_POINTS} densest rounds)", run, FIGURE_ONLY,
              g(lep), where],
-            [f"rho where IMP-WR enters the high-error plateau (eps_rel >= {HEP_FRACTION:g} x its level {g(hep)})",
-             run, FIGURE_ONLY + " (the fidelity's rho_c = 16 is stated)",
-             g(float(on_hep["rho"].max())) if not on_hep.empty else "not reached", where]]
+            [f"rho where IMP-WR leaves the low-error plateau for good (this and every sparser round at eps_rel >= "
+             f"{LEAVES_LEP:g}x its level)", run, FIGURE_ONLY, g(float(left["rho"].max())) if not left.empty
+             else "not reached", where],
+            [f"rho where IMP-WR reaches the high-error plateau (eps_rel >= {HEP_FRACTION:g} x its level {g(hep)})",
+             run, FIGURE_ONLY, g(float(on_hep["rho"].max())) if not on_hep.empty else "not reached", where]]
+    rows += _fidelity_rows(tables, run, "16 (alpha 4-32)")
     wide = ticket_values(tables, run)
     tickets = f"runs/{run}/tickets/*.json"
-    if wide.empty or not {"init_imp", "rand_imp", "init_rand"} <= set(wide):
+    variants = ["init_imp", "rand_imp", "init_rand"]
+    if wide.empty or not set(variants) <= set(wide) or wide[variants].notna().sum().sum() < n_tickets:
         return rows + [["tickets' advantage over the random mask at rho = 10-16", run, "about two orders of "
                         "magnitude", UNDER_WAY, tickets]]
     window = wide[(wide["rho"] >= TORIC_TICKET_WINDOW[0]) & (wide["rho"] <= TORIC_TICKET_WINDOW[1])].dropna(
-        subset=["init_imp", "rand_imp", "init_rand"])
+        subset=variants)
     if window.empty:
         advantage = f"no ticket iteration at rho {TORIC_TICKET_WINDOW[0]:g}-{TORIC_TICKET_WINDOW[1]:g}"
     else:
         ratio = window["init_rand"] / window[["init_imp", "rand_imp"]].max(axis=1)
         advantage = "; ".join(f"x{g(r)} at rho {g(rho)} ({g(math.log10(r), 2)} decades)"
                               for r, rho in zip(ratio, window["rho"]))
-    leaves = wide[wide["init_rand"] >= 10 * lep]
+    leaves = wide[wide["init_rand"] >= LEAVES_LEP * lep]
     rows += [["tickets' advantage over the random mask at rho = 10-16 (eps_rel of m_rand / the worse m_imp ticket)",
               run, "about two orders of magnitude", advantage, tickets],
-             ["rho where T(theta_init, m_rand) leaves the low-error plateau (eps_rel >= 10x the IMP-WR plateau)",
+             [f"rho where T(theta_init, m_rand) leaves the low-error plateau (eps_rel >= {LEAVES_LEP:g}x the IMP-WR plateau)",
               run, "at a much higher rho than the m_imp tickets",
               g(float(leaves["rho"].max())) if not leaves.empty else "not reached", tickets]]
     return rows
@@ -115,7 +130,7 @@ def beside_the_paper(plan, results: Path) -> pd.DataFrame:
     tables = load_figure_tables(plan, "fig4", existing_inputs(plan.figure_inputs("fig4"), results)).for_figure(plan.figures["fig4"])
     for run in plan.figures["fig4"]["runs"]:
         if is_toric(tables.run_info(run)) and plan.runs[run]["tickets"]["variants"]:
-            rows += _fig4_rows(tables, run, plan.runs[run])
+            rows += _fig4_rows(tables, run, plan.runs[run], len(plan.tickets(run)))
     spec = plan.rbm_figures["rbm_fig2"]
     if spec["runs"]:
         files = existing_inputs(plan.rbm_figure_inputs("rbm_fig2"), results)
