@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..names import TICKET_VARIANTS
 from ..results import existing_inputs, is_toric, load_figure_tables
 from .common import HEP_FRACTION, HEP_POINTS, fidelity_rows, g, hep_level, path, pruned, ticket_values
 
@@ -74,7 +75,7 @@ def _fig3_rows(tables, run: str, settings: dict) -> list[list]:
     return rows
 
 
-def _fig4_rows(tables, run: str, settings: dict, n_tickets: int) -> list[list]:
+def _fig4_rows(tables, run: str, settings: dict, tickets_trained: bool) -> list[list]:
     where = f"runs/{run}/imp_wr/history.csv"
     points = path(tables, run)
     if not _finished(points, settings):
@@ -96,12 +97,11 @@ def _fig4_rows(tables, run: str, settings: dict, n_tickets: int) -> list[list]:
     rows += _fidelity_rows(tables, run, "16 (alpha 4-32)")
     wide = ticket_values(tables, run)
     tickets = f"runs/{run}/tickets/*.json"
-    variants = ["init_imp", "rand_imp", "init_rand"]
-    if wide.empty or not set(variants) <= set(wide) or wide[variants].notna().sum().sum() < n_tickets:
+    if not tickets_trained or wide.empty or not set(TICKET_VARIANTS) <= set(wide):
         return rows + [["tickets' advantage over the random mask at rho = 10-16", run, "about two orders of "
                         "magnitude", UNDER_WAY, tickets]]
     window = wide[(wide["rho"] >= TORIC_TICKET_WINDOW[0]) & (wide["rho"] <= TORIC_TICKET_WINDOW[1])].dropna(
-        subset=variants)
+        subset=list(TICKET_VARIANTS))
     if window.empty:
         advantage = f"no ticket iteration at rho {TORIC_TICKET_WINDOW[0]:g}-{TORIC_TICKET_WINDOW[1]:g}"
     else:
@@ -130,7 +130,8 @@ def beside_the_paper(plan, results: Path) -> pd.DataFrame:
     tables = load_figure_tables(plan, "fig4", existing_inputs(plan.figure_inputs("fig4"), results)).for_figure(plan.figures["fig4"])
     for run in plan.figures["fig4"]["runs"]:
         if is_toric(tables.run_info(run)) and plan.runs[run]["tickets"]["variants"]:
-            rows += _fig4_rows(tables, run, plan.runs[run], len(plan.tickets(run)))
+            trained = all((results / plan.ticket_file(run, v, i)).is_file() for v, i in plan.tickets(run))
+            rows += _fig4_rows(tables, run, plan.runs[run], trained)
     spec = plan.rbm_figures["rbm_fig2"]
     if spec["runs"]:
         files = existing_inputs(plan.rbm_figure_inputs("rbm_fig2"), results)
