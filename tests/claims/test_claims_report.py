@@ -164,3 +164,9 @@ def test_the_markdown_table_for_the_documents(tmp_path):
     out = subprocess.run([sys.executable, "-m", "sparse_nqs.claims", str(tmp_path / "claims.csv")],
                          capture_output=True, text=True, check=True).stdout
     assert out == text
+    only_failures = subprocess.run([sys.executable, "-m", "sparse_nqs.claims", str(tmp_path / "claims.csv"),
+                                    "--status", "fail"], capture_output=True, text=True, check=True).stdout
+    assert only_failures.splitlines()[0] == "2 checks: 1 pass, 1 fail, 0 not applicable. Shown: the 1 fail."
+    assert [line.split(" | ")[0] for line in only_failures.splitlines()[4:]] == ["| c"]
+    with pytest.raises(ValueError, match="passed"):
+        claims.claims_markdown(table, statuses=["passed"])

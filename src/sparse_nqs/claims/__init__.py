@@ -180,16 +180,24 @@ def _summary(table: pd.DataFrame) -> str:
     return ", ".join(f"{int(counts.get(s, 0))} {s}" for s in (PASS, FAIL, NOT_APPLICABLE))
 
 
-def claims_markdown(table: pd.DataFrame) -> str:
-    """The claims table as Markdown, with a one-line summary (for docs/results.md)."""
+def claims_markdown(table: pd.DataFrame, statuses=None) -> str:
+    """The claims table as Markdown, with a one-line summary (for docs/results.md); ``statuses``
+    (e.g. ``["pass", "fail"]``) keeps only those rows, the summary still counting every row."""
     if table is None or table.empty:
         return "No claims were checked.\n"
+    summary = f"{len(table)} checks: {_summary(table)}."
+    if statuses:
+        unknown = set(statuses) - {PASS, FAIL, NOT_APPLICABLE}
+        if unknown:
+            raise ValueError(f"unknown claim status(es) {sorted(unknown)}; known: {PASS}, {FAIL}, {NOT_APPLICABLE}")
+        table = table[table["status"].isin(statuses)]
+        summary += f" Shown: the {len(table)} {' and '.join(statuses)}."
 
     def cell(value) -> str:
         text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
         return " ".join(text.split()).replace("|", "\\|")
 
-    lines = [f"{len(table)} checks: {_summary(table)}.", "", "| " + " | ".join(CLAIM_COLUMNS) + " |",
+    lines = [summary, "", "| " + " | ".join(CLAIM_COLUMNS) + " |",
              "|" + "---|" * len(CLAIM_COLUMNS)]
     for _, row in table.iterrows():
         cells = [cell(row.get(c)) for c in CLAIM_COLUMNS]

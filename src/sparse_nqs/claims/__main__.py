@@ -1,12 +1,16 @@
-"""Print a claims table as Markdown: python -m sparse_nqs.claims results/claims.csv"""
+"""Print a claims table as Markdown: python -m sparse_nqs.claims results/claims.csv [--status pass fail]"""
 
-import sys
+import argparse
 
 import pandas as pd
 
 from . import claims_markdown
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m sparse_nqs.claims results/claims.csv")
-    print(claims_markdown(pd.read_csv(sys.argv[1])), end="")
+    parser = argparse.ArgumentParser(prog="python -m sparse_nqs.claims", description=__doc__.splitlines()[0])
+    parser.add_argument("table", help="a claims table (results/claims.csv, or a publication's claims.csv)")
+    parser.add_argument("--status", nargs="+", metavar="STATUS",
+                        help="only the rows of these statuses (pass, fail, 'not applicable'); the summary line counts all")
+    args = parser.parse_args()
+    table = pd.read_csv(args.table)
+    print(claims_markdown(table, statuses=args.status), end="")

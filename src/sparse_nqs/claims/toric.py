@@ -4,6 +4,7 @@ mask fails, the fidelity drop and the odd-parity plaquette filters at rho_c = 16
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ..analysis import DIP_CONTRAST, DIP_SIGMAS, fidelity_drop_onset
 from ..names import TORIC_RHO_C
@@ -62,26 +63,36 @@ ADVANTAGE = Claim(
 )
 
 
+def ticket_advantage(tables: FigureTables, run: str) -> pd.DataFrame | None:
+    """The IMP-mask tickets' advantage over the IMP-WR path of ``run`` (Fig. 4a): at each ticket
+    iteration on the path, IMP-WR eps_rel / the worse (larger) of T(theta_init, m_imp) and
+    T(theta_rand, m_imp), with the iteration's n and rho; None where the run has no IMP-mask ticket."""
+    wide = ticket_values(tables, run)
+    mine = [v for v in ("init_imp", "rand_imp") if v in wide]
+    if wide.empty or not mine:
+        return None
+    imp = path(tables, run).set_index("iteration")["value"]
+    common = wide[wide.index.isin(imp.index)].dropna(subset=mine)
+    common = common[(common[mine] > 0).all(axis=1)]
+    return common[["n", "rho"]].assign(ratio=imp.loc[common.index].to_numpy() / common[mine].max(axis=1).to_numpy())
+
+
 def toric_tickets_beat_imp(tables: FigureTables, spec: dict, figure: str = "fig4") -> list[dict]:
     """Toric code: both IMP-mask tickets beat the IMP-WR path by about 100x somewhere (Fig. 4a)."""
     rows = []
     for run in _toric_runs(tables, spec):
-        wide = ticket_values(tables, run)
-        mine = [v for v in ("init_imp", "rand_imp") if v in wide]
-        if wide.empty or not mine:
+        advantage = ticket_advantage(tables, run)
+        if advantage is None:
             continue
         who = subject(tables, run)
-        imp = path(tables, run).set_index("iteration")["value"]
-        common = wide[wide.index.isin(imp.index)].dropna(subset=mine)
-        common = common[(common[mine] > 0).all(axis=1)]
-        if len(common) < 2:
-            rows.append(ADVANTAGE.undecided(who, figure, f"{len(common)} ticket iterations on the IMP-WR path; "
+        if len(advantage) < 2:
+            rows.append(ADVANTAGE.undecided(who, figure, f"{len(advantage)} ticket iterations on the IMP-WR path; "
                                                          "need 2"))
             continue
-        ratio = imp.loc[common.index].to_numpy() / common[mine].max(axis=1).to_numpy()
+        ratio = advantage["ratio"].to_numpy()
         best = int(np.argmax(ratio))
-        measured = ("IMP-WR / ticket: " + ", ".join(f"n = {n:g}: {r:.3g}" for n, r in zip(common["n"], ratio))
-                    + f"; largest {np.log10(ratio[best]):.2f} decades at n = {common['n'].iloc[best]:g}")
+        measured = ("IMP-WR / ticket: " + ", ".join(f"n = {n:g}: {r:.3g}" for n, r in zip(advantage["n"], ratio))
+                    + f"; largest {np.log10(ratio[best]):.2f} decades at n = {advantage['n'].iloc[best]:g}")
         rows.append(ADVANTAGE.decided(who, figure, measured, np.log10(ratio[best]) >= TORIC_ADVANTAGE_DECADES))
     return rows or [ADVANTAGE.undecided("", figure, "no toric-code tickets")]
 
