@@ -106,3 +106,23 @@ def test_construction_converges():
     assert [r["claim"][-7:] for r in rows] == ["[L = 2]", "[L = 3]", "[L = 4]"]
     rising = construction(2, W, [a["energy_per_spin"] for a in exact], [0.5, 0.4, 0.1, 1e-4, 1e-3, 1e-5])
     assert statuses(construction_converges(FigureTables(construction=rising), spec())) == ["fail"]
+
+
+def test_the_beside_table_gives_the_ticket_advantage_over_imp_wr_in_the_papers_window():
+    from sparse_nqs.claims.beside import _fig4_rows
+
+    n = 1296 * 0.88 ** np.arange(30)  # history row k is iteration k - 1, rho = n / 18 from 72 down
+    eps = np.r_[np.full(20, 1e-6), np.full(10, 0.5)]
+    eps[3] = 1e-5  # iteration 2: a worse IMP-WR round, so the largest advantage lies outside the window
+    imp = history("t8", n, eps, N=18)
+    at = dict(iterations=(2, 13, 25), n=n[[3, 14, 26]], N=18)  # rho 49.1, 12.0, 2.4
+    t = tickets("t8", {"init_imp": [1e-8, 1e-8, 0.5], "rand_imp": [1e-9, 1e-8, 0.5], "init_rand": [1e-6, 0.5, 0.5]},
+                **at)
+    tables = FigureTables(runs=pd.DataFrame([toric_run("t8", 8)]), histories=imp, tickets=t)
+    rows = {r[0].split(" (")[0]: r[3] for r in _fig4_rows(tables, "t8", {"pruning": {"iterations": 29}}, True)}
+    # the worse of the two IMP-mask tickets against the IMP-WR round of the same iteration
+    assert rows["tickets' advantage over IMP-WR at rho = 10-16"] == (
+        "x100 at rho 12 (2 decades); largest x1e+03 at rho 49.1 (3 decades)")
+    assert rows["rho where T(theta_init, m_rand) leaves the low-error plateau"] == "12"
+    untrained = _fig4_rows(tables, "t8", {"pruning": {"iterations": 29}}, False)
+    assert untrained[-1][0].startswith("tickets' advantage over IMP-WR") and untrained[-1][3] == "under way"
