@@ -36,7 +36,7 @@ import math
 
 import pandas as pd
 
-from .common import CLAIM_COLUMNS, FAIL, NOT_APPLICABLE, PASS, Claim
+from .common import CLAIM_COLUMNS, FAIL, NOT_APPLICABLE, PASS, STATUSES, Claim
 from .lottery import (
     dense_rescnn_below_dmrg,
     imp_wr_beats_alternatives,
@@ -177,7 +177,7 @@ def claims_rst(table: pd.DataFrame) -> str:
 
 def _summary(table: pd.DataFrame) -> str:
     counts = table["status"].value_counts()
-    return ", ".join(f"{int(counts.get(s, 0))} {s}" for s in (PASS, FAIL, NOT_APPLICABLE))
+    return ", ".join(f"{int(counts.get(s, 0))} {s}" for s in STATUSES)
 
 
 def claims_markdown(table: pd.DataFrame, statuses=None) -> str:
@@ -187,9 +187,9 @@ def claims_markdown(table: pd.DataFrame, statuses=None) -> str:
         return "No claims were checked.\n"
     summary = f"{len(table)} checks: {_summary(table)}."
     if statuses:
-        unknown = set(statuses) - {PASS, FAIL, NOT_APPLICABLE}
+        unknown = set(statuses) - set(STATUSES)
         if unknown:
-            raise ValueError(f"unknown claim status(es) {sorted(unknown)}; known: {PASS}, {FAIL}, {NOT_APPLICABLE}")
+            raise ValueError(f"unknown claim status(es) {sorted(unknown)}; known: {', '.join(STATUSES)}")
         table = table[table["status"].isin(statuses)]
         summary += f" Shown: the {len(table)} {' and '.join(statuses)}."
 

@@ -19,6 +19,7 @@ from ..results import error_values, has_exact, is_finite, is_toric, network_labe
 
 CLAIM_COLUMNS = ["claim", "figure", "paper", "measured", "expected", "basis", "status"]
 PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "not applicable"
+STATUSES = (PASS, FAIL, NOT_APPLICABLE)
 
 
 @dataclass(frozen=True)
