@@ -114,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="init_imp = T(theta_init, m_imp), rand_imp = T(theta_rand, m_imp), "
                              "init_rand = T(theta_init, m_rand); RBM runs also cluster (the source's sc)")
     ticket.add_argument("--iteration", required=True, type=int, help="IMP-WR iteration of the mask")
+    evaluate = experiment_parser(
+        "evaluate", "re-evaluate the stored states of a run (dense, every finished pruning path, every trained "
+                    "ticket, the neighbour fidelities) with the config's evaluation settings; trains nothing")
+    evaluate.add_argument("--what", nargs="+", default=["all"],
+                          choices=("all", "dense", *PRUNING_METHODS, "tickets", "fidelity"),
+                          help="what to evaluate (default all: whatever of these the run has on disk)")
     tickets = experiment_parser("tickets", "train all isolated tickets of a run (config tickets.*); resumes")
     tickets.add_argument("--batch", choices=("auto", "yes", "no"), default="auto",
                          help="one vectorised program for all tickets (auto: the config's tickets.batch)")
@@ -465,9 +471,41 @@ def _ticket(args, run, reference) -> None:
           f"eps_rel={row['eps_rel']:.3e} -> {run.directory / 'tickets'}")
 
 
+def _evaluate(args, run, reference) -> None:
+    from . import paths
+    from .pruning.experiment import evaluate_dense, evaluate_path, evaluate_tickets, ticket_list
+
+    what = set(args.what)
+    everything = "all" in what
+    row = evaluate_dense(run, reference)
+    print(f"{run.name} dense: {_summary(row)} -> {run.directory / paths.DENSE_ROW}")
+    for method in run.pruning["methods"]:
+        if method in what or (everything and run.path(paths.round_checkpoint(method, 0)).exists()):
+            last = evaluate_path(run, method, reference).iloc[-1]
+            print(f"{run.name} {method}: last round {_summary(last)} -> {run.directory / paths.history(method)}")
+    tickets = [t for t in ticket_list(run.settings) if "tickets" in what or
+               (everything and run.path(paths.ticket(*t, ".npz")).exists())]
+    for row in evaluate_tickets(run, tickets, reference):
+        print(f"{run.name} ticket {row['variant']} iteration {row['iteration']}: {_summary(row)}")
+    if hasattr(run, "model") and ("fidelity" in what or everything):
+        from .vmc.run import fidelity_table
+
+        for method in run.pruning["methods"]:
+            if "fidelity" in what or run.path(paths.fidelity(method)).exists():
+                _fidelity(argparse.Namespace(method=method), run, reference)
+
+
+def _summary(row) -> str:
+    """n and the energy error of an evaluation row, exact where it has one."""
+    exact = row.get("exact_eps_rel")
+    if exact is not None and math.isfinite(float(exact)):
+        return f"n={row['n']} eps_rel={float(exact):.3e} (exact; Monte Carlo {float(row['eps_rel']):.3e})"
+    return f"n={row['n']} eps_rel={float(row['eps_rel']):.3e} (Monte Carlo)"
+
+
 #: the experiment subcommands: each gets (args, run, reference) after the common checks
 EXPERIMENT_COMMANDS = {"pretrain": _pretrain, "prune": _prune, "fidelity": _fidelity, "tickets": _tickets,
-                       "ticket": _ticket}
+                       "ticket": _ticket, "evaluate": _evaluate}
 
 
 def run_experiment(args) -> int:

@@ -40,11 +40,15 @@ DMRG_BACKENDS = ("tenpy", "itensors")
 REFERENCE_KINDS = ("record", "nqs")
 
 # ----------------------------------------------------------------------------- enumeration limits
-# Full enumeration of 2^N configurations: where each exact quantity is still affordable.
-#: exact fidelity between two states (2^16 amplitudes per state)
-EXACT_FIDELITY_MAX_SPINS = 16
-#: exact energy and observables of a trained network when ``exact="auto"``
-EXACT_EVALUATION_MAX_SPINS = 16
+# ----------------------------------------------------------------------------- evaluation
+#: the version of each family's evaluation code (vmc: sparse_nqs.vmc.evaluation and .full_sum; rbm:
+#: sparse_nqs.rbm.evaluation): part of every evaluation's fingerprint, so raising it re-evaluates every
+#: stored state of that family (the workflow's evaluate rules rerun, no training). vmc 2: exact values
+#: by chunked full summation up to evaluation.exact_memory_mb (before: N <= 16), Monte Carlo diagnostics.
+EVALUATION_VERSION = {"vmc": 2, "rbm": 1}
+
+# Full enumeration of 2^N configurations: where each exact quantity is still affordable (a trained
+# network's energy, observables and fidelities: evaluation.exact_memory_mb, sparse_nqs.vmc.full_sum).
 #: exact energy of the toric-code odd-parity construction (L = 3: 2^18 states)
 TORIC_CONSTRUCTION_MAX_SPINS = 18
 #: largest N that reference ``method="auto"`` sends to ED. Measured on the 2-core development machine

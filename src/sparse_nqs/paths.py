@@ -68,6 +68,13 @@ def fidelity(method: str) -> str:
     return f"{method}/fidelity.csv"
 
 
+def evaluation(name: str) -> str:
+    """The stored evaluation row of one state of a run (``dense``, ``imp_wr_iter_003``,
+    ``ticket_init_imp_iter_003``), with the checkpoint and evaluation it was made from; not a workflow
+    output: it is what an interrupted or repeated evaluation reads back instead of recomputing."""
+    return f"evaluation/{name}.json"
+
+
 def round_checkpoint(method: str, iteration: int) -> str:
     """After round ``iteration`` (iteration + 1 pruning rounds); not a workflow output (see training.smk)."""
     return f"{method}/iter_{iteration:03d}.npz"

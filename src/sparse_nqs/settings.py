@@ -102,6 +102,8 @@ class TicketSettings:
 class EvaluationSettings:
     n_samples: int = _opt(4096, "samples of the final energy, variance and magnetisations of a state")
     fidelity_samples: int = _opt(2048, "samples per state of the Monte Carlo fidelity")
+    exact_memory_mb: float = _opt(2048, "exact values by full summation where the 2^N amplitudes fit this "
+                                  "many MB (3 vectors of 2^N float64: 2048 covers N <= 26); 0: Monte Carlo only")
 
 
 @dataclass(frozen=True)

@@ -53,13 +53,13 @@ def test_round_line_has_every_field_and_the_time_left_from_the_mean_round_time(c
     # resumed after 2 of 10 rounds: only this process's rounds count into the mean
     rounds = progress.RoundProgress("ffnn", "imp_wr", first=2, total=10)
     clock.now += 60.0
-    rounds.done(2, {"n": 412, "energy": -50.1234567, "eps_rel": 1.2345e-4})
+    rounds.done(2, {"n": 412, "energy": -50.1234567})
     clock.now += 40.0
-    rounds.done(3, {"n": 330, "energy": -50.0, "eps_rel": float("nan")})  # no reference: n/a
+    rounds.done(3, {"n": 330, "energy": float("nan")})  # no energy logged: n/a
     first, second = capsys.readouterr().out.splitlines()
-    assert first == "ffnn imp_wr: round 3/10 n=412 E=-50.123457 eps_rel=1.234e-04 elapsed 1m00s left ~7m00s"
+    assert first == "ffnn imp_wr: round 3/10 n=412 E=-50.123457 (training) elapsed 1m00s left ~7m00s"
     # mean of (60 + 40) / 2 = 50 s per round, 6 rounds to go
-    assert second == "ffnn imp_wr: round 4/10 n=330 E=-50.000000 eps_rel=n/a elapsed 1m40s left ~5m00s"
+    assert second == "ffnn imp_wr: round 4/10 n=330 E=n/a (training) elapsed 1m40s left ~5m00s"
     assert rounds.bar is None  # under pytest: lines only
 
 
@@ -165,9 +165,9 @@ def test_pretraining_rounds_and_tickets_report_in_the_log(tmp_path, monkeypatch,
     expected = [r"tiny pre-training: step 10/20 E=\S+ elapsed \S+ left ~\S+",
                 r"tiny pre-training: step 20/20 E=\S+ elapsed \S+ left ~0s",
                 r"tiny imp_wr round 1: step 10/10 E=\S+ elapsed \S+ left ~0s",
-                r"tiny imp_wr: round 1/2 n=\d+ E=\S+ eps_rel=\S+ elapsed \S+ left ~\S+",
+                r"tiny imp_wr: round 1/2 n=\d+ E=\S+ \(training\) elapsed \S+ left ~\S+",
                 r"tiny imp_wr round 2: step 10/10 E=\S+ elapsed \S+ left ~0s",
-                r"tiny imp_wr: round 2/2 n=\d+ E=\S+ eps_rel=\S+ elapsed \S+ left ~0s",
+                r"tiny imp_wr: round 2/2 n=\d+ E=\S+ \(training\) elapsed \S+ left ~0s",
                 r"tiny 2 tickets: step 10/10 E=\S+ \(mean of 2\) elapsed \S+ left ~0s"]
     assert len(lines) == len(expected), lines
     for line, pattern in zip(lines, expected):

@@ -15,7 +15,7 @@ import netket as nk
 import numpy as np
 import pandas as pd
 
-from ..names import EXACT_FIDELITY_MAX_SPINS
+from ..vmc import full_sum
 from ..vmc.evaluation import frozen_state
 from ..vmc.sampling import SamplingSettings
 
@@ -57,36 +57,35 @@ def fidelity(model, network, psi: dict, phi: dict, n_samples: int = 2048,
 
 
 def exact_fidelity(model, network, psi: dict, phi: dict) -> float:
-    """|<psi|phi>|^2 / (<psi|psi><phi|phi>) by summing over all 2^N configurations."""
-    states = np.asarray(model.hilbert.all_states())
-    log_psi = np.asarray(network.apply(psi, states))
-    log_phi = np.asarray(network.apply(phi, states))
-    # normalise in log space: amplitudes of a pruned net can span many orders of magnitude
-    log_psi = log_psi - log_psi.max()
-    log_phi = log_phi - log_phi.max()
-    overlap = np.sum(np.exp(log_psi + log_phi))
-    return float(overlap**2 / (np.sum(np.exp(2 * log_psi)) * np.sum(np.exp(2 * log_phi))))
+    """|<psi|phi>|^2 / (<psi|psi><phi|phi>) by summing over all 2^N configurations (:mod:`full_sum`)."""
+    return full_sum.StateVector.of(network, psi, model.N).overlap(full_sum.StateVector.of(network, phi, model.N))
 
 
 FIDELITY_COLUMNS = ["iteration_from", "iteration_to", "n", "rho", "fidelity", "fidelity_error", "fidelity_exact"]
 
 
 def fidelity_path(model, network, states: list[tuple[int, int, dict]], n_samples: int = 2048,
-                  sampling: SamplingSettings | None = None, seed: int = 0, exact: bool | str = "auto") -> pd.DataFrame:
+                  sampling: SamplingSettings | None = None, seed: int = 0, exact: bool | str = "auto",
+                  exact_memory_mb: float = 2048) -> pd.DataFrame:
     """Fidelity between neighbours along a pruning path.
 
     ``states`` is [(iteration, n, variables), ...] from the dense network (iteration -1) onwards;
     one row per pair (i, i+1), plotted at rho = n / N of the denser state. ``fidelity_exact`` is
-    empty (NaN) when N exceeds ``EXACT_FIDELITY_MAX_SPINS`` or ``exact`` is False.
+    computed by full summation where the system fits ``exact_memory_mb`` (``exact`` "auto") and is
+    empty (NaN) otherwise; each state's amplitudes are computed once.
     """
     if exact == "auto":
-        exact = model.N <= EXACT_FIDELITY_MAX_SPINS
-    rows = []
+        exact = full_sum.fits(model.N, exact_memory_mb)
+    rows, previous = [], None
     for k, ((i, n, psi), (j, _, phi)) in enumerate(itertools.pairwise(states)):
         estimate = fidelity(model, network, psi, phi, n_samples, sampling, seed=seed + 2 * k)
+        exact_value = float("nan")
+        if exact:
+            previous = previous or full_sum.StateVector.of(network, psi, model.N)
+            current = full_sum.StateVector.of(network, phi, model.N)
+            exact_value, previous = previous.overlap(current), current
         rows.append({"iteration_from": i, "iteration_to": j, "n": n, "rho": n / model.N,
-                     "fidelity": estimate.value, "fidelity_error": estimate.error,
-                     "fidelity_exact": exact_fidelity(model, network, psi, phi) if exact else float("nan")})
+                     "fidelity": estimate.value, "fidelity_error": estimate.error, "fidelity_exact": exact_value})
     return pd.DataFrame(rows, columns=FIDELITY_COLUMNS)
 
 

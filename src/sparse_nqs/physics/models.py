@@ -113,6 +113,21 @@ class Model(abc.ABC):
         groups, c = self.flip_terms()
         return float(len(self.diagonal_terms()[1]) + abs(c) * len(groups))
 
+    def defects(self, configs: np.ndarray) -> np.ndarray | None:
+        """Per configuration, the number of violated constraints of a constrained ground state (the
+        toric code's plaquettes), or None for a model without such constraints. A near-exact state puts
+        its error on these rare configurations, which decides how far its Monte Carlo estimates can be
+        trusted (:mod:`sparse_nqs.vmc.evaluation`)."""
+        return None
+
+    def sectors(self, configs: np.ndarray) -> np.ndarray | None:
+        """Per configuration, a label of the sector that local moves cannot leave (the toric code's
+        topological sectors), or None for a model without them."""
+        return None
+
+    #: energy above the ground state of the lightest excitation that :meth:`defects` counts
+    defect_energy: ClassVar[float | None] = None
+
     def default_proposal(self) -> str:
         """The Metropolis proposal of ``sampling.proposal: auto``."""
         return "local+star" if self.move_groups else "local"
@@ -319,6 +334,23 @@ class ToricCode(Model):
         """B_p eigenvalues (+-1) of Z-basis configurations, shape (..., L^2)."""
         configs = np.asarray(configs)
         return np.prod(configs[..., np.asarray(self.plaquettes)], axis=-1)
+
+    #: one flipped edge spin turns two plaquettes to -1: +2 each
+    defect_energy: ClassVar[float] = 4.0
+
+    def defects(self, configs: np.ndarray) -> np.ndarray:
+        """The number of violated plaquettes (B_p = -1) of each configuration."""
+        return np.sum(self.plaquette_values(configs) < 0, axis=-1)
+
+    def sectors(self, configs: np.ndarray) -> np.ndarray:
+        """The topological sector 0 .. 3 of each configuration: the Wilson loops prod_x Z_h(x, 0) and
+        prod_y Z_v(0, y) around the two cycles of the torus (star flips keep both; only a spin flip that
+        violates plaquettes, or a loop around the torus, changes them)."""
+        configs = np.asarray(configs)
+        L = self.L
+        w1 = np.prod(configs[..., [toric_h(x, 0, L) for x in range(L)]], axis=-1) < 0
+        w2 = np.prod(configs[..., [toric_v(0, y, L) for y in range(L)]], axis=-1) < 0
+        return 2 * w1.astype(int) + w2.astype(int)
 
     @property
     def label(self) -> str:

@@ -44,7 +44,7 @@ import pandas as pd
 
 from .. import paths
 from ..errors import SparseNQSError
-from ..io import derive_seed, remove_stale_temporaries, write_csv_atomic, write_json_atomic
+from ..io import derive_seed, json_safe, read_json, remove_stale_temporaries, write_csv_atomic, write_json_atomic
 from ..names import RBM_TICKET_VARIANTS as _VARIANT_NAMES
 from ..networks import count_unmasked
 from . import schedule
@@ -153,6 +153,11 @@ class Run(abc.ABC):
         """The pruning path whose masks become tickets (IMP-WR unless the family says otherwise)."""
         return "imp_wr"
 
+    def stored_row(self, checkpoint) -> dict | None:
+        """The evaluation row an earlier version stored inside ``checkpoint``, where the family's
+        evaluation is unchanged since (default: None, evaluate again)."""
+        return None
+
     def check_reference(self, reference: dict | None) -> None:
         """Stop before any work when ``reference`` belongs to another system (default: any record)."""
 
@@ -163,6 +168,23 @@ class Run(abc.ABC):
     # ------------------------------------------------------------------ shared
     def fingerprint(self, phase: str, method: str | None = None, variant: str | None = None) -> str:
         return settings_fingerprint(self.phase_settings(phase, method, variant))
+
+    def legacy_fingerprint(self, metadata: dict, phase: str, method: str | None = None,
+                           variant: str | None = None) -> str | None:
+        """The fingerprint the same training settings had under an earlier recipe, recomputed with what
+        the checkpoint's ``metadata`` stores (None: no earlier recipe). Checkpoints made before the
+        evaluation left the training settings stay usable, without retraining."""
+        return None
+
+    def accepts(self, phase: str, method: str | None = None, variant: str | None = None):
+        """A test of a checkpoint's metadata: made with this run's settings of ``phase``."""
+        current = self.fingerprint(phase, method, variant)
+
+        def made_with_these_settings(metadata: dict) -> bool:
+            stored = metadata.get("fingerprint")
+            return stored == current or stored == self.legacy_fingerprint(metadata, phase, method, variant)
+
+        return made_with_these_settings
 
     @cached_property
     def n_sequence(self) -> list[int]:
@@ -210,13 +232,16 @@ def _log_frame(run: Run, array: np.ndarray) -> pd.DataFrame:
     return log.astype({"step": int})
 
 
-def _try_load(path: Path, fingerprint: str | None = None, made_from: dict | None = None):
+def _try_load(path: Path, fingerprint=None, made_from: dict | None = None):
     """A checkpoint, or None when it is absent, unreadable or made with other settings (then redo it)."""
     return _load_or_reason(path, fingerprint, made_from)[0]
 
 
-def _load_or_reason(path: Path, fingerprint: str | None = None, made_from: dict | None = None):
+def _load_or_reason(path: Path, fingerprint=None, made_from: dict | None = None):
     """(checkpoint, "") or (None, why it cannot be used).
+
+    ``fingerprint``: the settings fingerprint the checkpoint must carry, or a test of its metadata
+    (:meth:`Run.accepts`).
 
     ``made_from``: content ids of the checkpoints this one must have been made from (e.g.
     ``{"theta_wr": ...}``); a file made from a re-made input that differs is not used.
@@ -227,7 +252,8 @@ def _load_or_reason(path: Path, fingerprint: str | None = None, made_from: dict 
         checkpoint = load_checkpoint(path)
     except Exception as err:  # noqa: BLE001 - any unreadable file means: redo this step
         return None, f"{path} is unreadable ({type(err).__name__}: {err})"
-    if fingerprint is not None and checkpoint.metadata.get("fingerprint") != fingerprint:
+    matches = fingerprint if callable(fingerprint) else (lambda meta: meta.get("fingerprint") == fingerprint)
+    if fingerprint is not None and not matches(checkpoint.metadata):
         return None, f"{path} was made with other settings"
     if made_from is not None and checkpoint.metadata.get("made_from") != made_from:
         return None, f"{path} was made from a different {' or '.join(made_from)} (re-made since)"
@@ -292,14 +318,20 @@ def _train_to(run: Run, group: list[_Resumable], total: int) -> None:
 # pre-training
 # --------------------------------------------------------------------------------------------
 def pretrain(run: Run, reference: dict | None) -> dict:
-    """theta_init -> j steps of dense training -> theta_wr; returns the dense evaluation row."""
+    """Pre-train (:func:`pretrain_network`) and evaluate the dense network; returns its evaluation row."""
+    pretrain_network(run, reference)
+    return evaluate_dense(run, reference)
+
+
+def pretrain_network(run: Run, reference: dict | None):
+    """theta_init -> j steps of dense training -> theta_wr (read back when already made); returns the
+    theta_wr checkpoint. ``reference``: checked against the run's system before any work (an RBM run
+    also logs its training against it)."""
     run.check_reference(reference)
     key = run.fingerprint("pretrain")
-    done = _try_load(run.path(paths.THETA_WR), key)
+    done = _try_load(run.path(paths.THETA_WR), run.accepts("pretrain"))
     if done is not None:
-        row = run.with_reference(done.metadata["row"], reference)
-        write_json_atomic(run.path(paths.DENSE_ROW), row)
-        return row
+        return done
     start = time.perf_counter()
     seeds = run.seeds
     init_state = run.new_state(None, seeds["sampler"])
@@ -312,16 +344,13 @@ def pretrain(run: Run, reference: dict | None) -> dict:
     _train_to(run, [training], j)
     log = training.log
     variables = init_state.variables
-    evaluation = run.evaluate(variables, reference, "dense")
-    row = _row(run, evaluation, count_unmasked(variables["masks"]), -1, method="dense",
-               wall_seconds=time.perf_counter() - start)
     write_csv_atomic(run.path(paths.PRETRAIN_LOG), log)
-    write_json_atomic(run.path(paths.DENSE_ROW), row)
     save_checkpoint(run.path(paths.THETA_WR), variables["params"], variables["masks"],
-                    run.metadata(step=j, seeds=seeds, phase="theta_wr", row=row, fingerprint=key),
+                    run.metadata(step=j, seeds=seeds, phase="theta_wr", fingerprint=key,
+                                 n=count_unmasked(variables["masks"]), wall_seconds=time.perf_counter() - start),
                     extra={**run.state_arrays(init_state), "log": _log_array(run, log)})
     run.path(paths.PRETRAIN_PARTIAL).unlink(missing_ok=True)
-    return row
+    return load_checkpoint(run.path(paths.THETA_WR))
 
 
 # --------------------------------------------------------------------------------------------
@@ -332,11 +361,18 @@ def _round_path(run: Run, method: str, i: int) -> Path:
 
 
 def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
-    """I rounds of ``method`` from the pre-trained network; returns (and writes) the history table.
+    """Prune (:func:`prune_network`) and evaluate every round (:func:`evaluate_path`); returns the history."""
+    prune_network(run, method, reference)
+    return evaluate_path(run, method, reference)
+
+
+def prune_network(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
+    """I rounds of ``method`` from the pre-trained network; returns (and writes) the log of every
+    training step (``<method>/log.csv``). Nothing is evaluated here (:func:`evaluate_path`).
 
     Round i: remove c = max(1, rint(p_r n_pool)) weights (smallest |w| of the current trained weights,
     or uniformly random ones with a per-round seeded stream), rewind the weights to theta_wr (WR
-    methods) or keep them (IMP-CT), train k steps with the mask fixed, checkpoint and evaluate.
+    methods) or keep them (IMP-CT), train k steps with the mask fixed and checkpoint.
     """
     if method not in schedule.METHODS:
         raise ExperimentError(f"unknown pruning method {method!r}; known: {', '.join(schedule.METHODS)}")
@@ -344,22 +380,21 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
     run.check_reference(reference)
     wr = pretrained(run, f"pruning ({method})")
     key = run.fingerprint("prune", method)
+    accepts = run.accepts("prune", method)
     p, seeds = run.pruning, run.seeds
     n_rounds, k, j = int(p["iterations"]), int(p["steps_per_iteration"]), int(p["pretrain_steps"])
     expected_n = run.n_sequence
 
     remove_stale_temporaries(run.path(method))  # this job is the only writer of its method's directory
-    # resume after the last complete round on disk made from this theta_wr; the stored rows get
-    # their error columns from the current reference
+    # resume after the last complete round on disk made from this theta_wr
     made_from = {"theta_wr": wr.content_id}
     params, masks, chains = wr.params, schedule.flatten(wr.masks), wr.extra
-    rows, logs, start_round = [run.with_reference(dict(wr.metadata["row"], method=method), reference)], [], 0
+    logs, start_round = [], 0
     for i in range(n_rounds):
-        saved = _try_load(_round_path(run, method, i), key, made_from)
+        saved = _try_load(_round_path(run, method, i), accepts, made_from)
         if saved is None:
             break
         params, masks, chains = saved.params, schedule.flatten(saved.masks), saved.extra
-        rows.append(run.with_reference(saved.metadata["row"], reference))
         logs.append(_log_frame(run, saved.extra["log"]))
         start_round = i + 1
 
@@ -382,29 +417,24 @@ def prune(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
         log = run.train(state, k, first_step=j + i * k,
                         progress=step_progress(f"{run.name} {method} round {i + 1}", k, j + i * k, leave=False))
         params, chains = state.parameters, run.state_arrays(state)
-        variables = {"params": params, "masks": variables["masks"]}
-        evaluation = run.evaluate(variables, reference, method, i)
-        row = _row(run, evaluation, n, i, method=method, wall_seconds=time.perf_counter() - start)
         save_checkpoint(_round_path(run, method, i), params, variables["masks"],
-                        run.metadata(step=j + (i + 1) * k, seeds=seeds, method=method, iteration=i, row=row,
-                                     fingerprint=key, made_from=made_from),
+                        run.metadata(step=j + (i + 1) * k, seeds=seeds, method=method, iteration=i, n=n,
+                                     wall_seconds=time.perf_counter() - start, fingerprint=key, made_from=made_from),
                         extra={**chains, "log": _log_array(run, log)})
-        rows.append(row)
         logs.append(log)
-        write_csv_atomic(run.path(paths.history(method)), _table(rows))
-        rounds.done(i, row)
+        energies = log["energy"].dropna() if "energy" in log else []
+        rounds.done(i, {"n": n, "energy": energies.iloc[-1] if len(energies) else None})
 
-    history = _table(rows)
-    write_csv_atomic(run.path(paths.history(method)), history)
     all_logs = [_log_frame(run, wr.extra["log"]).assign(phase="pretrain", iteration=-1)]
     all_logs += [log.assign(phase=method, iteration=i) for i, log in enumerate(logs)]
-    write_csv_atomic(run.path(paths.log(method)), pd.concat(all_logs, ignore_index=True))
-    return history
+    log = pd.concat(all_logs, ignore_index=True)
+    write_csv_atomic(run.path(paths.log(method)), log)
+    return log
 
 
 def pretrained(run: Run, purpose: str):
     """theta_wr of the run's settings, or ExperimentError naming the file and what to run."""
-    wr, why = _load_or_reason(run.path(paths.THETA_WR), run.fingerprint("pretrain"))
+    wr, why = _load_or_reason(run.path(paths.THETA_WR), run.accepts("pretrain"))
     if wr is None:
         raise ExperimentError(f"run {run.name}: {purpose} needs the pre-trained network, but {why}; "
                               f"run its pre-training (`sparse-nqs pretrain --config CONFIG --run {run.name}`, or "
@@ -416,7 +446,7 @@ def finished_rounds(run: Run, method: str, purpose: str) -> list:
     """The checkpoints of every round of a finished pruning path (made with the run's settings from
     its current theta_wr); ExperimentError names the first file that is not usable and what to run."""
     wr = pretrained(run, purpose)
-    key, made_from = run.fingerprint("prune", method), {"theta_wr": wr.content_id}
+    key, made_from = run.accepts("prune", method), {"theta_wr": wr.content_id}
     rounds = []
     for i in range(int(run.pruning["iterations"])):
         checkpoint, why = _load_or_reason(_round_path(run, method, i), key, made_from)
@@ -466,11 +496,11 @@ def _ticket_sources(run: Run, variant: str, iteration: int):
     if not 0 <= iteration < n_rounds:
         raise ExperimentError(f"run {run.name}: ticket iteration {iteration} is not on the {source} path; "
                               f"its iterations are 0 .. {n_rounds - 1} (pruning.iterations = {n_rounds})")
-    init, why_init = _load_or_reason(run.path(paths.THETA_INIT), run.fingerprint("pretrain"))
-    wr, why_wr = _load_or_reason(run.path(paths.THETA_WR), run.fingerprint("pretrain"))
+    init, why_init = _load_or_reason(run.path(paths.THETA_INIT), run.accepts("pretrain"))
+    wr, why_wr = _load_or_reason(run.path(paths.THETA_WR), run.accepts("pretrain"))
     imp, why_imp = None, ""
     if wr is not None:
-        imp, why_imp = _load_or_reason(_round_path(run, source, iteration), run.fingerprint("prune", source),
+        imp, why_imp = _load_or_reason(_round_path(run, source, iteration), run.accepts("prune", source),
                                        {"theta_wr": wr.content_id})
     if init is None or wr is None or imp is None:
         raise ExperimentError(f"run {run.name}: ticket {variant} at iteration {iteration} needs theta_init and "
@@ -513,19 +543,15 @@ class _Ticket(_Resumable):
                                       fingerprint=run.fingerprint("ticket", variant=variant),
                                       made_from=made_from))
 
-    def finish(self, run: Run, reference: dict | None, steps: int, wall_seconds: float) -> dict:
-        """Evaluate and write the ticket's row, log and final checkpoint; drop the partial one."""
+    def finish(self, run: Run, steps: int, wall_seconds: float) -> None:
+        """Write the ticket's log and final checkpoint; drop the partial one (evaluation: :func:`evaluate_tickets`)."""
         variables = self.state.variables
-        evaluation = run.evaluate(variables, reference, "ticket", self.variant, self.iteration)
-        row = _row(run, evaluation, count_unmasked(variables["masks"]), self.iteration, variant=self.variant,
-                   wall_seconds=wall_seconds)
         write_csv_atomic(run.path(paths.ticket(self.variant, self.iteration, "_log.csv")), self.log)
-        write_json_atomic(run.path(paths.ticket(self.variant, self.iteration, ".json")), row)
-        save_checkpoint(run.path(paths.ticket(self.variant, self.iteration, ".npz")), variables["params"], variables["masks"],
-                        {**self.meta, "step": steps, "row": row},
+        save_checkpoint(run.path(paths.ticket(self.variant, self.iteration, ".npz")), variables["params"],
+                        variables["masks"], {**self.meta, "step": steps, "n": count_unmasked(variables["masks"]),
+                                             "wall_seconds": wall_seconds},
                         extra={**run.state_arrays(self.state), "log": _log_array(run, self.log)})
         self.partial.unlink(missing_ok=True)
-        return row
 
 
 def _ticket_steps(run: Run) -> int:
@@ -533,15 +559,11 @@ def _ticket_steps(run: Run) -> int:
     return int(run.pruning["pretrain_steps"] if steps is None else steps)
 
 
-def _finished_ticket(run: Run, variant: str, iteration: int, reference: dict | None, made_from: dict) -> dict | None:
-    """The row of a finished ticket made from ``made_from`` (the current theta_init and IMP-WR mask),
-    with its error columns against ``reference`` (its JSON rewritten), or None when it must be trained."""
-    done = _try_load(run.path(paths.ticket(variant, iteration, ".npz")), run.fingerprint("ticket", variant=variant), made_from)
-    if done is None:
-        return None
-    row = run.with_reference(done.metadata["row"], reference)
-    write_json_atomic(run.path(paths.ticket(variant, iteration, ".json")), row)
-    return row
+def _finished_ticket(run: Run, variant: str, iteration: int, made_from: dict):
+    """The checkpoint of a finished ticket made from ``made_from`` (the current theta_init and mask),
+    or None when it must be trained."""
+    return _try_load(run.path(paths.ticket(variant, iteration, ".npz")), run.accepts("ticket", variant=variant),
+                     made_from)
 
 
 def train_ticket(run: Run, variant: str, iteration: int, reference: dict | None) -> dict:
@@ -551,18 +573,25 @@ def train_ticket(run: Run, variant: str, iteration: int, reference: dict | None)
 
 def train_tickets(run: Run, tickets: list[tuple[str, int]], reference: dict | None,
                   batched: bool = True) -> list[dict]:
-    """Train isolated tickets ``[(variant, iteration), ...]`` of one run; returns their rows in order.
+    """Train (:func:`train_ticket_networks`) and evaluate (:func:`evaluate_tickets`) isolated tickets."""
+    train_ticket_networks(run, tickets, reference, batched)
+    return evaluate_tickets(run, tickets, reference)
+
+
+def train_ticket_networks(run: Run, tickets: list[tuple[str, int]], reference: dict | None,
+                          batched: bool = True) -> None:
+    """Train isolated tickets ``[(variant, iteration), ...]`` of one run to their checkpoints.
 
     ``batched``: all unfinished tickets advance together as one vectorised program
     (:func:`sparse_nqs.vmc.train_batch`; same numbers as one by one), in lockstep, with the same
     checkpoints (every ``checkpoint_every`` steps per ticket) as when trained alone; tickets resumed
     from different steps form separate batches. Otherwise one after the other. Finished tickets are
-    read back, not retrained. ``wall_seconds`` of a batched ticket is its share of the batch's time.
+    not retrained. The training time of a batched ticket is its share of the batch's time.
     """
     run.check_reference(reference)
     sources = {key: _ticket_sources(run, *key) for key in tickets}  # loaded once per ticket
-    rows = {key: _finished_ticket(run, *key, reference, sources[key][2]) for key in tickets}
-    pending = [_Ticket(run, v, i, sources[(v, i)]) for (v, i) in tickets if rows[(v, i)] is None]
+    pending = [_Ticket(run, v, i, sources[(v, i)]) for (v, i) in tickets
+               if _finished_ticket(run, v, i, sources[(v, i)][2]) is None]
     total = _ticket_steps(run)
     groups = {}
     for ticket in pending:  # one batch per resume point (normally one)
@@ -574,7 +603,87 @@ def train_tickets(run: Run, tickets: list[tuple[str, int]], reference: dict | No
         _train_to(run, group, total)
         share = (time.perf_counter() - start) / len(group)
         for ticket in group:
-            t0 = time.perf_counter()
-            rows[(ticket.variant, ticket.iteration)] = ticket.finish(run, reference, total,
-                                                                     share + time.perf_counter() - t0)
-    return [rows[key] for key in tickets]
+            ticket.finish(run, total, share)
+
+
+# --------------------------------------------------------------------------------------------
+# evaluation of stored states
+# --------------------------------------------------------------------------------------------
+def _training_seconds(checkpoint) -> float:
+    """The training time stored with a checkpoint (in its old evaluation row, for earlier checkpoints)."""
+    meta = checkpoint.metadata
+    return float(meta.get("wall_seconds", (meta.get("row") or {}).get("wall_seconds", float("nan"))))
+
+
+def _evaluated(run: Run, name: str, checkpoint, reference: dict | None, labels: tuple, iteration: int,
+               method: str = "", variant: str = "") -> dict:
+    """The evaluation row of one stored state, computed once per checkpoint and evaluation.
+
+    The row is kept in ``evaluation/<name>.json`` with the checkpoint's content id and the evaluation's
+    fingerprint (:meth:`Run.fingerprint` of phase "evaluate": its settings and
+    :data:`~sparse_nqs.names.EVALUATION_VERSION`), and read back while both are unchanged: an
+    interrupted or extended evaluation redoes only what is new. Its error columns follow ``reference``.
+    """
+    key = {"made_from": checkpoint.content_id, "evaluation": run.fingerprint("evaluate")}
+    cache = run.path(paths.evaluation(name))
+    if cache.exists():
+        stored = read_json(cache)
+        if stored.get("key") == key:
+            return run.with_reference(stored["row"], reference)
+    start = time.perf_counter()
+    row = run.stored_row(checkpoint)
+    if row is not None:  # made by this evaluation before it was a step of its own
+        row = {**run.with_reference(row, reference), "method": method, "variant": variant,
+               "evaluation_seconds": float("nan")}
+    else:
+        evaluation = run.evaluate(checkpoint.variables, reference, *labels)
+        row = _row(run, evaluation, count_unmasked(checkpoint.masks), iteration, method=method, variant=variant,
+                   wall_seconds=_training_seconds(checkpoint))
+        row["evaluation_seconds"] = time.perf_counter() - start
+    row["evaluation"] = key["evaluation"]
+    if row.get("mc_warning"):
+        print(f"{run.name} {name}: Monte Carlo warning: {row['mc_warning']}", flush=True)
+    row = json.loads(json.dumps(json_safe(row)))  # as read back later (NaN as None): one form of a row
+    write_json_atomic(cache, {"key": key, "row": row})
+    return row
+
+
+def evaluate_dense(run: Run, reference: dict | None) -> dict:
+    """The evaluation row of the dense network theta_wr; writes ``pretrain/dense.json``."""
+    run.check_reference(reference)
+    row = _evaluated(run, "dense", pretrained(run, "the dense evaluation"), reference, ("dense",), -1,
+                     method="dense")
+    write_json_atomic(run.path(paths.DENSE_ROW), row)
+    return row
+
+
+def evaluate_path(run: Run, method: str, reference: dict | None) -> pd.DataFrame:
+    """The history of a finished pruning path: the dense row and one evaluation row per round;
+    writes ``<method>/history.csv``. Trains nothing."""
+    run.check_reference(reference)
+    wr = pretrained(run, f"the evaluation of {method}")
+    rows = [dict(_evaluated(run, "dense", wr, reference, ("dense",), -1, method="dense"), method=method)]
+    for i, checkpoint in enumerate(finished_rounds(run, method, f"the evaluation of {method}")):
+        rows.append(_evaluated(run, f"{method}_iter_{i:03d}", checkpoint, reference, (method, i), i, method=method))
+    history = _table(rows)
+    write_csv_atomic(run.path(paths.history(method)), history)
+    return history
+
+
+def evaluate_tickets(run: Run, tickets: list[tuple[str, int]], reference: dict | None) -> list[dict]:
+    """The evaluation rows of trained tickets; writes each ``tickets/<variant>_iter_NNN.json``."""
+    run.check_reference(reference)
+    rows = []
+    for variant, iteration in tickets:
+        made_from = _ticket_sources(run, variant, iteration)[2]
+        checkpoint, why = _load_or_reason(run.path(paths.ticket(variant, iteration, ".npz")),
+                                          run.accepts("ticket", variant=variant), made_from)
+        if checkpoint is None:
+            raise ExperimentError(f"run {run.name}: the evaluation of ticket {variant} at iteration {iteration} "
+                                  f"needs the trained ticket, but {why} (run `sparse-nqs ticket --config CONFIG "
+                                  f"--run {run.name} --variant {variant} --iteration {iteration}` first)")
+        row = _evaluated(run, f"ticket_{variant}_iter_{iteration:03d}", checkpoint, reference,
+                         ("ticket", variant, iteration), iteration, variant=variant)
+        write_json_atomic(run.path(paths.ticket(variant, iteration, ".json")), row)
+        rows.append(row)
+    return rows

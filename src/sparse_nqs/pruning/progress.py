@@ -173,11 +173,11 @@ class RoundProgress:
             self.bar = _make_bar(total=self.total, initial=self.first, desc=f"{label} {method}", unit="round")
 
     def line(self, i: int, row: dict) -> str:
-        """The line of round ``i`` (0-based) just finished, with its history ``row``."""
+        """The line of round ``i`` (0-based) just finished: ``row`` holds n and the last training energy."""
         elapsed = clock() - self.start
         left = remaining(elapsed, i + 1 - self.first, self.total - i - 1)
         return (f"{self.label} {self.method}: round {i + 1}/{self.total} n={row.get('n', '?')} "
-                f"E={_number(row.get('energy'), '.6f')} eps_rel={_number(row.get('eps_rel'), '.3e')} "
+                f"E={_number(row.get('energy'), '.6f')} (training) "
                 f"elapsed {duration(elapsed)} left ~{duration(left)}")
 
     def done(self, i: int, row: dict) -> None:

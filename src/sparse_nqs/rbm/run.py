@@ -24,7 +24,7 @@ import pandas as pd
 
 from .. import paths
 from ..io import derive_seed, read_json
-from ..names import ED_AUTO_MAX_SPINS
+from ..names import ED_AUTO_MAX_SPINS, EVALUATION_VERSION
 from ..physics.models import TFIMChain
 from ..physics.reference import check_record
 from ..pruning.experiment import ExperimentError, Run, settings_fingerprint
@@ -59,6 +59,8 @@ def rbm_phase_settings(settings: dict, phase: str, method: str | None = None, va
             "seeds": {"init": seeds["init"], "sampler": seeds["sampler"]}, "pretrain_steps": p["pretrain_steps"]}
     if phase == "pretrain":
         return base
+    if phase == "evaluate":  # of any stored state (the evaluation section also sets the training logs)
+        return {**base, "version": EVALUATION_VERSION["rbm"]}
     if phase == "prune":
         out = {**base, "method": method, "p_r": p["p_r"], "first_p_r": p["first_p_r"], "iterations": p["iterations"],
                "steps_per_iteration": p["steps_per_iteration"]}
@@ -203,6 +205,12 @@ class RBMRun(Run):
         row["reference_energy"] = self.record.get("energy", float("nan"))
         row["eps_rel"] = abs(row["energy"] - row["reference_energy"]) / abs(row["reference_energy"])
         return row
+
+    def stored_row(self, checkpoint) -> dict | None:
+        """Checkpoints made before the evaluation was a step of its own carry their evaluation row; an
+        RBM's evaluation has not changed since (EVALUATION_VERSION["rbm"] 1), and its settings are part of
+        the training fingerprint that the checkpoint matched, so that row is still this evaluation's."""
+        return checkpoint.metadata.get("row") if EVALUATION_VERSION["rbm"] == 1 else None
 
     def state_arrays(self, state: RBMState) -> dict:
         return {"rbm_chains": np.asarray(state.chains), "rbm_key": np.asarray(jax.random.key_data(state.key))}

@@ -15,7 +15,8 @@ from ..io import derive_seed, write_csv_atomic
 from ..networks import build_network, count_unmasked, weight_counts
 from ..physics.models import ToricCode, make_model
 from ..physics.reference import check_record
-from ..pruning.experiment import ExperimentError, Run, finished_rounds, pretrained
+from ..names import EVALUATION_VERSION
+from ..pruning.experiment import ExperimentError, Run, finished_rounds, pretrained, settings_fingerprint
 from ..settings import RunSettings
 from .evaluation import evaluate, with_reference
 from .sampling import chain_arrays, make_vstate, restore_chains
@@ -31,21 +32,28 @@ def vmc_phase_settings(settings: dict, phase: str, method: str | None = None, va
     The workflow passes these as rule ``params`` (so changing p_r reruns pruning but not
     pre-training), and their fingerprint (without ``iterations``, see :func:`fingerprint`) is
     stored in every checkpoint so that a restart never resumes from files made with other settings.
+    Training phases hold no ``evaluation`` setting: phase "evaluate" (the evaluation rows) and
+    "fidelity" do, so that a changed evaluation re-evaluates stored states without training them again.
     """
     s = RunSettings.from_dict(settings)
     p, seeds = s.pruning, s.seeds
     base = {"model": asdict(s.model), "network": dict(s.network), "sampling": asdict(s.sampling),
-            "optimizer": asdict(s.optimizer), "evaluation_samples": s.evaluation.n_samples,
+            "optimizer": asdict(s.optimizer),
             "seeds": {"init": seeds.init, "sampler": seeds.sampler}, "pretrain_steps": p.pretrain_steps}
     if phase == "pretrain":
         return base
+    if phase == "evaluate":  # of any stored state of the run: what its evaluation row depends on
+        return {"model": base["model"], "network": base["network"], "sampling": base["sampling"],
+                "evaluation": {"n_samples": s.evaluation.n_samples, "exact_memory_mb": s.evaluation.exact_memory_mb},
+                "seeds": {"sampler": seeds.sampler}, "version": EVALUATION_VERSION["vmc"]}
     if phase in ("prune", "fidelity"):
         out = {**base, "method": method, "p_r": p.p_r, "iterations": p.iterations,
                "steps_per_iteration": p.steps_per_iteration}
         if method == "irp_wr":
             out["mask_seed"] = seeds.mask
         if phase == "fidelity":
-            out["fidelity_samples"] = s.evaluation.fidelity_samples
+            out["evaluation"] = {"fidelity_samples": s.evaluation.fidelity_samples,
+                                 "exact_memory_mb": s.evaluation.exact_memory_mb, "version": EVALUATION_VERSION["vmc"]}
         return out
     if phase == "ticket":
         out = {**vmc_phase_settings(settings, "prune", "imp_wr"), "ticket_steps": s.tickets.steps}
@@ -97,9 +105,9 @@ class VMCRun(Run):
                            progress=progress)
 
     def evaluate(self, variables: dict, reference: dict | None, *labels) -> dict:
-        return evaluate(self.model, self.network, variables, reference,
-                        n_samples=self.settings["evaluation"]["n_samples"], sampling=self.sampling,
-                        seed=derive_seed(self.seeds["sampler"], "evaluate", *labels))
+        e = self.typed.evaluation
+        return evaluate(self.model, self.network, variables, reference, n_samples=e.n_samples, sampling=self.sampling,
+                        seed=derive_seed(self.seeds["sampler"], "evaluate", *labels), exact_memory_mb=e.exact_memory_mb)
 
     def state_arrays(self, vstate) -> dict:
         return chain_arrays(vstate)
@@ -109,6 +117,18 @@ class VMCRun(Run):
 
     def fresh_params(self, seed: int) -> dict:
         return self.network.init(jax.random.key(seed), np.ones((1, self.model.N)))["params"]
+
+    def legacy_fingerprint(self, metadata: dict, phase: str, method: str | None = None,
+                           variant: str | None = None) -> str | None:
+        """Checkpoints made before EVALUATION_VERSION 2 hashed the evaluation's sample count with the
+        training settings (``evaluation_samples``); the count they were made with is in their settings."""
+        if phase not in ("pretrain", "prune", "ticket"):
+            return None
+        stored = (metadata.get("settings") or {}).get("evaluation") or {}
+        if "n_samples" not in stored:
+            return None
+        return settings_fingerprint({**self.phase_settings(phase, method, variant),
+                                     "evaluation_samples": stored["n_samples"]})
 
     def check_reference(self, reference: dict | None) -> None:
         """Stop before any work when ``reference`` is a record of another system."""
@@ -131,8 +151,9 @@ def fidelity_table(run: Run, method: str) -> pd.DataFrame:
     rounds = finished_rounds(run, method, "the fidelity table")
     states = [(-1, count_unmasked(wr.masks), wr.variables)]
     states += [(i, count_unmasked(r.masks), r.variables) for i, r in enumerate(rounds)]
-    table = fidelity_path(run.model, run.network, states, run.settings["evaluation"]["fidelity_samples"],
-                          run.sampling, seed=derive_seed(run.seeds["sampler"], "fidelity", method))
+    e = run.typed.evaluation
+    table = fidelity_path(run.model, run.network, states, e.fidelity_samples, run.sampling,
+                          seed=derive_seed(run.seeds["sampler"], "fidelity", method), exact_memory_mb=e.exact_memory_mb)
     table.insert(0, "method", method)
     table.insert(0, "run", run.name)
     write_csv_atomic(run.path(paths.fidelity(method)), table)
