@@ -4,10 +4,13 @@ The Snakefile builds its DAG from a :class:`Plan` (and knows nothing of the phys
 nothing of Snakemake. Paths are relative to the results directory:
 
     references/<system>.json
-    runs/<run>/pretrain/{theta_init.npz, theta_wr.npz, dense.json, log.csv}
-    runs/<run>/<method>/{history.csv, log.csv, fidelity.csv}      (iter_NNN.npz beside them)
+    runs/<run>/pretrain/{theta_init.npz, theta_wr.npz, log.csv}   training
+    runs/<run>/pretrain/dense.json                                 evaluation of theta_wr
+    runs/<run>/<method>/log.csv                                    training (iter_NNN.npz beside it)
+    runs/<run>/<method>/{history.csv, fidelity.csv}                evaluation of the rounds
     runs/<run>/imp_wr/{filters,weights}.csv                        (toric-code runs in Fig. 4)
-    runs/<run>/tickets/<variant>_iter_NNN.json
+    runs/<run>/tickets/<variant>_iter_NNN.{npz,json}               a trained ticket, its evaluation
+    runs/<run>/evaluation/<state>.json                             each state's evaluation row (cache)
     tables/fig7_construction.csv
     figures/figN.{pdf,png}, claims.csv
 
@@ -194,8 +197,14 @@ class Plan:
         return paths.in_run(run, paths.history(method))
 
     @staticmethod
-    def ticket_file(run: str, variant: str, iteration: int) -> str:
-        return paths.in_run(run, paths.ticket(variant, iteration, ".json"))
+    def training_log(run: str, method: str = "imp_wr") -> str:
+        """The log of a pruning path: the workflow's sign that its rounds are trained (not evaluated)."""
+        return paths.in_run(run, paths.log(method))
+
+    @staticmethod
+    def ticket_file(run: str, variant: str, iteration: int, suffix: str = ".json") -> str:
+        """A ticket's evaluation row (.json) or trained checkpoint (.npz)."""
+        return paths.in_run(run, paths.ticket(variant, iteration, suffix))
 
     # ----------------------------------------------------------------------------------------
     # figure inputs

@@ -173,12 +173,23 @@ class FigureTables:
         return t[t["variant"].astype(str) == variant]
 
     def fidelity_rows(self, run, method="imp_wr") -> pd.DataFrame:
-        """Neighbour fidelities along the path of ``run`` by ``method`` (finite rho and F only)."""
+        """Neighbour fidelities along the path of ``run`` by ``method`` (finite rho and F only).
+
+        Where every pair has its exact fidelity (full summation), ``fidelity`` is that value with a zero
+        error and the Monte Carlo estimate moves to ``fidelity_mc`` / ``fidelity_mc_error``;
+        ``attrs["exact"]`` says which (what every figure and claim reads)."""
         f = select_rows(self.fidelity, run, method)
         if f.empty or "rho" not in f or "fidelity" not in f:
             return pd.DataFrame()
+        exact = numeric(f, "fidelity_exact")
+        is_exact = bool(len(f)) and bool(np.isfinite(exact).all())
+        if is_exact:
+            f = f.assign(fidelity_mc=numeric(f, "fidelity"), fidelity_mc_error=numeric(f, "fidelity_error"),
+                         fidelity=exact, fidelity_error=0.0)
         f = f.assign(rho=numeric(f, "rho"), fidelity=numeric(f, "fidelity"))
-        return f[np.isfinite(f["rho"]) & np.isfinite(f["fidelity"])]
+        f = f[np.isfinite(f["rho"]) & np.isfinite(f["fidelity"])]
+        f.attrs["exact"] = is_exact
+        return f
 
     def run_info(self, run) -> dict:
         """The run's row of the runs table as a dict ({} if unknown)."""

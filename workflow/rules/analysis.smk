@@ -3,7 +3,7 @@
 
 rule fidelity:
     input:
-        history=run_file(paths.history("{method}")),
+        trained=run_file(paths.log("{method}")),
     output:
         run_file(paths.fidelity("{method}")),
     params:
@@ -23,7 +23,7 @@ rule fidelity:
 
 rule toric_filters:
     input:
-        history=run_file(paths.history("imp_wr")),
+        trained=run_file(paths.log("imp_wr")),
     output:
         filters=run_file(paths.FILTERS),
         weights=run_file(paths.WEIGHTS),

@@ -53,18 +53,24 @@ def run_file(name, run="{run}"):
     return result(paths.in_run(run, name))
 
 
-def reference_of(wildcards):
+def reference_file(run):
     """The reference record of a run's system (an RBM run's: the record of its data)."""
-    if wildcards.run in PLAN.rbm_runs:
-        return result(paths.data(PLAN.data_of(wildcards.run), ".json"))
-    return result(paths.reference(PLAN.system(wildcards.run)))
+    if run in PLAN.rbm_runs:
+        return result(paths.data(PLAN.data_of(run), ".json"))
+    return result(paths.reference(PLAN.system(run)))
+
+
+def data_files(run):
+    """The samples an RBM run learns from (none for a VMC run)."""
+    return [result(paths.data(PLAN.data_of(run)))] if run in PLAN.rbm_runs else []
+
+
+def reference_of(wildcards):
+    return reference_file(wildcards.run)
 
 
 def data_of(wildcards):
-    """The samples an RBM run learns from (none for a VMC run)."""
-    if wildcards.run in PLAN.rbm_runs:
-        return [result(paths.data(PLAN.data_of(wildcards.run)))]
-    return []
+    return data_files(wildcards.run)
 
 
 def rbm_outputs(fig):

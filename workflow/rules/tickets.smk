@@ -12,9 +12,9 @@ rule ticket:
     input:
         reference=reference_of,
         data=data_of,
-        history=lambda wc: result(PLAN.history(wc.run, PLAN.ticket_method(wc.run))),
+        trained=lambda wc: result(PLAN.training_log(wc.run, PLAN.ticket_method(wc.run))),
     output:
-        row=run_file(paths.ticket("{variant}", "{iteration}", ".json")),
+        checkpoint=run_file(paths.ticket("{variant}", "{iteration}", ".npz")),
     wildcard_constraints:
         run=SINGLE_TICKET_RUNS,
     params:
@@ -40,9 +40,9 @@ for batched_run in BATCHED_RUNS:
             f"tickets_{batched_run}"
         input:
             reference=result(paths.reference(PLAN.system(batched_run))),
-            history=result(PLAN.history(batched_run)),
+            trained=result(PLAN.training_log(batched_run)),
         output:
-            rows=[result(PLAN.ticket_file(batched_run, v, i)) for v, i in PLAN.tickets(batched_run)],
+            checkpoints=[result(PLAN.ticket_file(batched_run, v, i, ".npz")) for v, i in PLAN.tickets(batched_run)],
         params:
             run=batched_run,
             settings=PLAN.params(batched_run, "ticket"),

@@ -1,4 +1,6 @@
-# Dense pre-training and the pruning loops (IMP-WR, IMP-CT, IRP-WR) of each run.
+# Dense pre-training and the pruning loops (IMP-WR, IMP-CT, IRP-WR) of each run: training only. What
+# the trained states are worth (energies, errors, observables) is computed from their checkpoints by
+# the rules of evaluation.smk, so a changed `evaluation:` setting reruns those and trains nothing.
 #
 # The per-round checkpoints iter_NNN.npz are deliberately not declared as outputs: Snakemake deletes
 # the declared outputs of an interrupted job before rerunning it, and the checkpoints are what a
@@ -12,7 +14,6 @@ rule pretrain:
     output:
         theta_init=run_file(paths.THETA_INIT),
         theta_wr=run_file(paths.THETA_WR),
-        dense=run_file(paths.DENSE_ROW),
         log=run_file(paths.PRETRAIN_LOG),
     params:
         settings=lambda wc: PLAN.params(wc.run, "pretrain"),
@@ -35,7 +36,6 @@ rule prune:
         data=data_of,
         theta_wr=run_file(paths.THETA_WR),
     output:
-        history=run_file(paths.history("{method}")),
         log=run_file(paths.log("{method}")),
     params:
         settings=lambda wc: PLAN.params(wc.run, "prune", wc.method),

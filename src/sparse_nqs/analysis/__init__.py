@@ -8,6 +8,7 @@
 
 from .fidelity import (
                        DIP_CONTRAST,
+                       DIP_MIN_INFIDELITY,
                        DIP_SIGMAS,
                        Fidelity,
                        exact_fidelity,
@@ -20,6 +21,6 @@ from .fidelity import (
 )
 from .scaling import REFERENCE_KINDS, apply_reference, choose_reference, scaling_regions
 
-__all__ = ["DIP_CONTRAST", "DIP_SIGMAS", "Fidelity", "exact_fidelity", "fidelity",
+__all__ = ["DIP_CONTRAST", "DIP_MIN_INFIDELITY", "DIP_SIGMAS", "Fidelity", "exact_fidelity", "fidelity",
            "fidelity_dip", "fidelity_drop_onset", "fidelity_minimum", "fidelity_path", "is_fidelity_dip",
            "REFERENCE_KINDS", "apply_reference", "choose_reference", "scaling_regions"]

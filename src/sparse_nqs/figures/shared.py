@@ -116,8 +116,10 @@ def suptitle(figure, headline: str, tables: FigureTables, runs, errors: bool = T
         detail.append(f"reference: {reference}")
     exact = [r for r in runs if r not in waiting and has_exact(tables.history(r), "eps_rel")]
     if exact and errors:
+        shown_exact = [r for r in shown if r in exact]
         detail.append("errors from exact ⟨H⟩ of the trained networks" +
-                      (" (N ≤ 16)" if len(exact) < len(runs) else ""))
+                      (f" ({', '.join(map(str, shown_exact))}; Monte Carlo for the others)"
+                       if len(shown_exact) < len(shown) else ""))
     # the details on as many lines as the figure's width needs (about 13 characters per inch)
     width = max(40, int(figure.get_figwidth() * 13))
     line = ""
@@ -257,7 +259,9 @@ def fidelity_panel(ax, tables, runs, colors, labels, mark_min=True) -> list[dict
                     markeredgecolor="black", markeredgewidth=0.5, linestyle="none", zorder=5)
     logscale(ax, x=True, y=False)
     ax.set_xlabel(RHO_LABEL + " (denser state)")
-    ax.set_ylabel(FID_LABEL)
+    kinds = {tables.fidelity_rows(r).attrs.get("exact") for r in runs if not tables.fidelity_rows(r).empty}
+    ax.set_ylabel(FID_LABEL + {frozenset({True}): " (exact)", frozenset({False}): " (Monte Carlo)"}.get(
+        frozenset(kinds), " (exact for some runs)" if kinds else ""))
     if not any(not tables.fidelity_rows(r).empty for r in runs):
         note(ax, "no fidelity table")
     return minima
