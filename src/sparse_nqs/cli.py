@@ -472,13 +472,30 @@ def _ticket(args, run, reference) -> None:
 
 
 def _evaluate(args, run, reference) -> None:
+    import time
+
+    from .io import git_commit, json_safe, package_versions, write_json_atomic
+
+    start = time.perf_counter()
+    _evaluate_states(args, run, reference)
+    results = run.directory.parent.parent
+    if run.directory.parent.name == "runs":  # a results directory: a provenance record as the workflow's jobs write
+        record = {"rule": "sparse-nqs evaluate", "what": args.what, "run": run.name, "settings": run.settings,
+                  "evaluation": run.fingerprint("evaluate"), "versions": package_versions(),
+                  "git_commit": git_commit(Path(__file__).resolve().parents[2]),
+                  "wall_seconds": time.perf_counter() - start}
+        write_json_atomic(results / "provenance" / "evaluate" / f"{run.name}.json", json_safe(record))
+
+
+def _evaluate_states(args, run, reference) -> None:
     from . import paths
     from .pruning.experiment import evaluate_dense, evaluate_path, evaluate_tickets, ticket_list
 
     what = set(args.what)
     everything = "all" in what
-    row = evaluate_dense(run, reference)
-    print(f"{run.name} dense: {_summary(row)} -> {run.directory / paths.DENSE_ROW}")
+    if "dense" in what or everything:
+        row = evaluate_dense(run, reference)
+        print(f"{run.name} dense: {_summary(row)} -> {run.directory / paths.DENSE_ROW}")
     for method in run.pruning["methods"]:
         if method in what or (everything and run.path(paths.round_checkpoint(method, 0)).exists()):
             last = evaluate_path(run, method, reference).iloc[-1]

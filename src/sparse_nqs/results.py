@@ -336,7 +336,7 @@ def spins_per_row(rows: pd.DataFrame, info: dict | None = None) -> pd.Series:
 
 
 def has_exact(rows: pd.DataFrame, column: str) -> bool:
-    """Whether every row carries the exact (enumerated, N <= 16) value of ``column``."""
+    """Whether every row carries the exact value of ``column`` (full summation, evaluation.exact_memory_mb)."""
     exact = numeric(rows, f"exact_{column}")
     return bool(len(exact)) and bool(np.isfinite(exact).all())
 
@@ -404,7 +404,7 @@ def below_reference(rows: pd.DataFrame) -> pd.Series:
 
     A network's energy cannot be lower than the ground-state energy, so such a row means that the
     reference is not the ground-state energy of this system (e.g. computed at another field) or that
-    the estimate is wrong. The exact energy (full enumeration, N <= 16) is used where the row has one.
+    the estimate is wrong. The exact energy (full summation) is used where the row has one.
     """
     e_ref = numeric(rows, "reference_energy")
     exact = numeric(rows, "exact_energy")

@@ -66,18 +66,25 @@ FIDELITY_COLUMNS = ["iteration_from", "iteration_to", "n", "rho", "fidelity", "f
 
 def fidelity_path(model, network, states: list[tuple[int, int, dict]], n_samples: int = 2048,
                   sampling: SamplingSettings | None = None, seed: int = 0, exact: bool | str = "auto",
-                  exact_memory_mb: float = 2048) -> pd.DataFrame:
+                  exact_memory_mb: float = 2048, cache=None) -> pd.DataFrame:
     """Fidelity between neighbours along a pruning path.
 
     ``states`` is [(iteration, n, variables), ...] from the dense network (iteration -1) onwards;
     one row per pair (i, i+1), plotted at rho = n / N of the denser state. ``fidelity_exact`` is
     computed by full summation where the system fits ``exact_memory_mb`` (``exact`` "auto") and is
-    empty (NaN) otherwise; each state's amplitudes are computed once.
+    empty (NaN) otherwise; each state's amplitudes are computed once. ``cache``: an object with
+    ``get(k)`` (the stored row of pair k, or None) and ``put(k, row)``, so that an interrupted or
+    repeated analysis recomputes only the pairs it lacks.
     """
     if exact == "auto":
         exact = full_sum.fits(model.N, exact_memory_mb)
     rows, previous = [], None
     for k, ((i, n, psi), (j, _, phi)) in enumerate(itertools.pairwise(states)):
+        stored = cache.get(k) if cache is not None else None
+        if stored is not None:
+            rows.append(stored)
+            previous = None
+            continue
         estimate = fidelity(model, network, psi, phi, n_samples, sampling, seed=seed + 2 * k)
         exact_value = float("nan")
         if exact:
@@ -86,6 +93,8 @@ def fidelity_path(model, network, states: list[tuple[int, int, dict]], n_samples
             exact_value, previous = previous.overlap(current), current
         rows.append({"iteration_from": i, "iteration_to": j, "n": n, "rho": n / model.N,
                      "fidelity": estimate.value, "fidelity_error": estimate.error, "fidelity_exact": exact_value})
+        if cache is not None:
+            cache.put(k, rows[-1])
     return pd.DataFrame(rows, columns=FIDELITY_COLUMNS)
 
 

@@ -108,7 +108,7 @@ def network_kind(tables, run) -> str:
 
 # ------------------------------------------------------------------------------- readers
 def best_values(frame: pd.DataFrame, column: str) -> tuple[pd.Series, bool]:
-    """``exact_<column>`` where every row has it (N <= 16: no Monte Carlo noise in the decision),
+    """``exact_<column>`` where every row has it (full summation: no Monte Carlo noise in the decision),
     otherwise the sampled ``column``; and whether the exact one was taken (the figures' rule)."""
     if has_exact(frame, column):
         return numeric(frame, f"exact_{column}"), True

@@ -9,13 +9,20 @@ epochs on measurement data), everything below is shared. Its directory holds
 
     pretrain/theta_init.npz    untrained initialisation (seed ``seeds.init``), all-ones masks
     pretrain/theta_wr.npz      after j = ``pruning.pretrain_steps`` steps: the rewinding point and the
-                               dense network; carries its Markov chains, its training log and its
-                               evaluation row
+                               dense network; carries its Markov chains and its training log
     pretrain/log.csv, pretrain/dense.json
     <method>/iter_NNN.npz      after round i = NNN, i.e. i + 1 pruning rounds: weights, masks, chains,
-                               the round's training log and evaluation row
+                               the round's training log and time (checkpoints made before the
+                               evaluation was a step of its own also carry an evaluation row)
     <method>/history.csv       dense row (iteration -1) + one row per round; <method>/log.csv all steps
     tickets/<variant>_iter_NNN.npz, .json, _log.csv
+    evaluation/<state>.json    the evaluation row of each stored state (and neighbour-fidelity pair),
+                               with what it was made from (:class:`EvaluationCache`)
+
+Training and evaluation are separate steps: :func:`pretrain_network`, :func:`prune_network` and
+:func:`train_ticket_networks` write checkpoints and logs; :func:`evaluate_dense`, :func:`evaluate_path`
+and :func:`evaluate_tickets` make the tables (``dense.json``, ``history.csv``, the tickets' ``.json``)
+from them. :func:`pretrain`, :func:`prune` and :func:`train_tickets` do both.
 
 Every file is written atomically (temporary name, then rename), so no half-written file is ever read.
 Each function resumes: pruning continues after the last complete round found on disk, long training
@@ -44,7 +51,8 @@ import pandas as pd
 
 from .. import paths
 from ..errors import SparseNQSError
-from ..io import derive_seed, json_safe, read_json, remove_stale_temporaries, write_csv_atomic, write_json_atomic
+from ..io import (derive_seed, git_commit, json_safe, package_versions, read_json, remove_stale_temporaries,
+                  write_csv_atomic, write_json_atomic)
 from ..names import RBM_TICKET_VARIANTS as _VARIANT_NAMES
 from ..networks import count_unmasked
 from . import schedule
@@ -615,21 +623,48 @@ def _training_seconds(checkpoint) -> float:
     return float(meta.get("wall_seconds", (meta.get("row") or {}).get("wall_seconds", float("nan"))))
 
 
+class EvaluationCache:
+    """Stored evaluation results of a run, one JSON file per item (``evaluation/<name>.json``) holding
+    the item's ``key`` (what it was made from: checkpoint content ids and the evaluation's fingerprint,
+    :meth:`Run.fingerprint` of phase "evaluate" or "fidelity", which holds
+    :data:`~sparse_nqs.names.EVALUATION_VERSION`), the result and ``made_by`` (commit, versions, time).
+    An item is read back only while its key is unchanged: an interrupted or extended evaluation redoes
+    only what is new, a changed one redoes everything."""
+
+    def __init__(self, run: Run, names: list[str], keys: list[dict]):
+        self.run, self.names, self.keys = run, names, keys
+
+    def get(self, k: int):
+        path = self.run.path(paths.evaluation(self.names[k]))
+        if path.exists():
+            stored = read_json(path)
+            if stored.get("key") == self.keys[k]:
+                return stored["row"]
+        return None
+
+    def put(self, k: int, row: dict) -> dict:
+        """Store ``row`` (returned as it reads back: NaN as None)."""
+        row = json.loads(json.dumps(json_safe(row)))
+        made_by = {"git_commit": git_commit(_REPOSITORY), "versions": package_versions(),
+                   "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        write_json_atomic(self.run.path(paths.evaluation(self.names[k])), {"key": self.keys[k], "row": row,
+                                                                            "made_by": made_by})
+        return row
+
+
+#: the clone this package runs from (for the commit in ``made_by``; None when installed elsewhere)
+_REPOSITORY = Path(__file__).resolve().parents[3]
+
+
 def _evaluated(run: Run, name: str, checkpoint, reference: dict | None, labels: tuple, iteration: int,
                method: str = "", variant: str = "") -> dict:
-    """The evaluation row of one stored state, computed once per checkpoint and evaluation.
-
-    The row is kept in ``evaluation/<name>.json`` with the checkpoint's content id and the evaluation's
-    fingerprint (:meth:`Run.fingerprint` of phase "evaluate": its settings and
-    :data:`~sparse_nqs.names.EVALUATION_VERSION`), and read back while both are unchanged: an
-    interrupted or extended evaluation redoes only what is new. Its error columns follow ``reference``.
-    """
-    key = {"made_from": checkpoint.content_id, "evaluation": run.fingerprint("evaluate")}
-    cache = run.path(paths.evaluation(name))
-    if cache.exists():
-        stored = read_json(cache)
-        if stored.get("key") == key:
-            return run.with_reference(stored["row"], reference)
+    """The evaluation row of one stored state, computed once per checkpoint and evaluation
+    (:class:`EvaluationCache`); its error columns follow ``reference``."""
+    cache = EvaluationCache(run, [name], [{"made_from": checkpoint.content_id,
+                                            "evaluation": run.fingerprint("evaluate")}])
+    stored = cache.get(0)
+    if stored is not None:
+        return run.with_reference(stored, reference)
     start = time.perf_counter()
     row = run.stored_row(checkpoint)
     if row is not None:  # made by this evaluation before it was a step of its own
@@ -640,12 +675,10 @@ def _evaluated(run: Run, name: str, checkpoint, reference: dict | None, labels: 
         row = _row(run, evaluation, count_unmasked(checkpoint.masks), iteration, method=method, variant=variant,
                    wall_seconds=_training_seconds(checkpoint))
         row["evaluation_seconds"] = time.perf_counter() - start
-    row["evaluation"] = key["evaluation"]
+    row["evaluation"] = cache.keys[0]["evaluation"]
     if row.get("mc_warning"):
         print(f"{run.name} {name}: Monte Carlo warning: {row['mc_warning']}", flush=True)
-    row = json.loads(json.dumps(json_safe(row)))  # as read back later (NaN as None): one form of a row
-    write_json_atomic(cache, {"key": key, "row": row})
-    return row
+    return cache.put(0, row)
 
 
 def evaluate_dense(run: Run, reference: dict | None) -> dict:

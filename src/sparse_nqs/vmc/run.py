@@ -16,7 +16,8 @@ from ..networks import build_network, count_unmasked, weight_counts
 from ..physics.models import ToricCode, make_model
 from ..physics.reference import check_record
 from ..names import EVALUATION_VERSION
-from ..pruning.experiment import ExperimentError, Run, finished_rounds, pretrained, settings_fingerprint
+from ..pruning.experiment import (EvaluationCache, ExperimentError, Run, finished_rounds, pretrained,
+                                  settings_fingerprint)
 from ..settings import RunSettings
 from .evaluation import evaluate, with_reference
 from .sampling import chain_arrays, make_vstate, restore_chains
@@ -151,9 +152,14 @@ def fidelity_table(run: Run, method: str) -> pd.DataFrame:
     rounds = finished_rounds(run, method, "the fidelity table")
     states = [(-1, count_unmasked(wr.masks), wr.variables)]
     states += [(i, count_unmasked(r.masks), r.variables) for i, r in enumerate(rounds)]
+    ids = [wr.content_id] + [r.content_id for r in rounds]
+    cache = EvaluationCache(run, [f"fidelity_{method}_{k:03d}" for k in range(len(rounds))],
+                            [{"made_from": ids[k:k + 2], "evaluation": run.fingerprint("fidelity", method)}
+                             for k in range(len(rounds))])
     e = run.typed.evaluation
     table = fidelity_path(run.model, run.network, states, e.fidelity_samples, run.sampling,
-                          seed=derive_seed(run.seeds["sampler"], "fidelity", method), exact_memory_mb=e.exact_memory_mb)
+                          seed=derive_seed(run.seeds["sampler"], "fidelity", method), exact_memory_mb=e.exact_memory_mb,
+                          cache=cache)
     table.insert(0, "method", method)
     table.insert(0, "run", run.name)
     write_csv_atomic(run.path(paths.fidelity(method)), table)
