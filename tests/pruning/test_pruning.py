@@ -14,15 +14,16 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import jax
 import numpy as np
 import pandas as pd
 import pytest
 
-from sparse_nqs.io import read_json
-
+from sparse_nqs import paths
 from sparse_nqs.config.check import _merge
+from sparse_nqs.io import read_json
 from sparse_nqs.networks import build_network
 from sparse_nqs.physics.models import TFIM
 from sparse_nqs.physics.reference import ReferenceMismatchError, compute_reference
@@ -31,7 +32,9 @@ from sparse_nqs.pruning.checkpoint import load_checkpoint, save_checkpoint
 from sparse_nqs.pruning.experiment import (
     TICKET_VARIANTS,
     ExperimentError,
+    evaluate_path,
     pretrain,
+    pretrained as pretrained_checkpoint,
     prune,
     settings_fingerprint,
     ticket_iterations,
@@ -490,3 +493,47 @@ def test_a_corrupted_round_of_a_finished_path_is_named(pretrained, tmp_path, ref
         fidelity_table(run, "imp_wr")
     message = str(err.value)
     assert str(bad) in message and "unreadable" in message and "sparse-nqs prune --config CONFIG --run tiny --method imp_wr" in message
+
+
+# --------------------------------------------------------------------------------------------
+# evaluation as its own step
+# --------------------------------------------------------------------------------------------
+def _resave(path: Path, **metadata) -> None:
+    checkpoint = load_checkpoint(path)
+    save_checkpoint(path, checkpoint.params, checkpoint.masks, {**checkpoint.metadata, **metadata},
+                    extra=checkpoint.extra)
+
+
+def test_a_changed_evaluation_re_evaluates_stored_states_without_training(pretrained, tmp_path, reference,
+                                                                          monkeypatch):
+    """More evaluation samples: every row is evaluated again from the stored checkpoints (n_samples
+    changes in the history), and nothing is trained (Run.train is never called)."""
+    run = copy_of(pretrained, tmp_path)
+    before = prune(run, "imp_wr", reference)
+    changed = tiny_run(run.directory, evaluation={"n_samples": 2 * int(before["n_samples"].iloc[0])})
+    monkeypatch.setattr(Run, "train", lambda *args, **kwargs: pytest.fail("a changed evaluation trained"))
+    after = prune(changed, "imp_wr", reference)
+    assert (after["n_samples"] == 2 * before["n_samples"]).all()
+    assert list(after["evaluation"].unique()) == [changed.fingerprint("evaluate")] != [run.fingerprint("evaluate")]
+    np.testing.assert_array_equal(after["exact_energy"], before["exact_energy"])  # same states
+    # the cached rows are read back: the same table again, and no evaluation either
+    monkeypatch.setattr(Run, "evaluate", lambda *args, **kwargs: pytest.fail("evaluated again"))
+    again = evaluate_path(changed, "imp_wr", reference)
+    pd.testing.assert_frame_equal(again, after)
+
+
+def test_checkpoints_made_when_training_fingerprints_held_the_evaluation_samples_are_reused(pretrained, tmp_path):
+    """Before the evaluation was a step of its own, a training fingerprint hashed evaluation.n_samples
+    in; such a checkpoint is recognised from the settings stored in it, also under another evaluation
+    setting now, while one made with other training settings is not."""
+    run = copy_of(pretrained, tmp_path)
+    path = run.path(paths.THETA_WR)
+    stored = load_checkpoint(path).metadata["settings"]["evaluation"]["n_samples"]
+    legacy = settings_fingerprint({**run.phase_settings("pretrain"), "evaluation_samples": stored})
+    _resave(path, fingerprint=legacy)
+    assert legacy != run.fingerprint("pretrain")
+    assert pretrained_checkpoint(run, "test").content_id == load_checkpoint(path).content_id
+    other_evaluation = tiny_run(run.directory, evaluation={"n_samples": 7 * stored})
+    assert other_evaluation.accepts("pretrain")(load_checkpoint(path).metadata)
+    other_training = tiny_run(run.directory, optimizer={"learning_rate": 0.5})
+    assert not other_training.accepts("pretrain")(load_checkpoint(path).metadata)

@@ -164,7 +164,8 @@ def test_ffnn_tickets_run_as_one_batched_job(smoke_build):
     rows = sorted((workdir / "results" / "runs" / "ffnn" / "tickets").glob("*_iter_001.json"))
     assert len(rows) == 3
     name = write_config(workdir, "unbatched.yaml", lambda c: c["runs"]["ffnn"]["tickets"].update(batch=False))
-    assert planned_jobs(workdir, name) == {"ticket": 3, "plot_fig1": 1, "plot_fig6": 1, "claims": 1, "all": 1}
+    assert planned_jobs(workdir, name) == {"ticket": 3, "evaluate_tickets_ffnn": 1, "plot_fig1": 1, "plot_fig6": 1,
+                                           "claims": 1, "all": 1}
 
 
 def test_changing_a_plotting_option_reruns_only_the_plots(smoke_build):
@@ -180,7 +181,21 @@ def test_changing_p_r_of_one_run_reruns_that_run_and_its_dependents(smoke_build)
     name = write_config(workdir, "pr.yaml", lambda c: c["runs"]["ffnn_L2"].setdefault("pruning", {}).update(p_r=0.25))
     jobs = planned_jobs(workdir, name)
     # ffnn_L2 is drawn in Figs. 2 and 3; Fig. 3 also reads its fidelity table
-    assert jobs == {"prune": 1, "fidelity": 1, "plot_fig2": 1, "plot_fig3": 1, "claims": 1, "all": 1}
+    assert jobs == {"prune": 1, "evaluate": 1, "fidelity": 1, "plot_fig2": 1, "plot_fig3": 1, "claims": 1, "all": 1}
+
+
+def test_changing_the_evaluation_reruns_evaluations_and_trains_nothing(smoke_build):
+    """A larger evaluation sample of every VMC run: every evaluation job of those runs and what reads
+    their tables, and no pre-training, pruning or ticket training (their params hold no evaluation
+    setting); the RBM runs (their own `rbm.evaluation`) are untouched."""
+    workdir, _ = smoke_build
+    name = write_config(workdir, "evaluation.yaml",
+                        lambda c: c["defaults"].setdefault("evaluation", {}).update(n_samples=1024))
+    jobs = planned_jobs(workdir, name)
+    assert {"evaluate_dense", "evaluate", "fidelity", "claims"} <= set(jobs)
+    assert not {"pretrain", "prune", "ticket", "rbm_data"} & set(jobs), jobs
+    assert not [job for job in jobs if job.startswith("tickets_") or job.startswith("plot_rbm")], jobs
+    assert jobs["evaluate_dense"] == len(yaml.safe_load((workdir / name).read_text())["runs"])
 
 
 def test_changing_one_rbm_run_reruns_that_run_and_its_figures_only(smoke_build):
@@ -189,8 +204,8 @@ def test_changing_one_rbm_run_reruns_that_run_and_its_figures_only(smoke_build):
     workdir, _ = smoke_build
     name = write_config(workdir, "k.yaml", lambda c: c["rbm"]["runs"]["rbm_h2"].setdefault("cd", {}).update(k=3))
     jobs = planned_jobs(workdir, name)
-    assert jobs == {"pretrain": 1, "prune": 1, "plot_rbm_fig2": 1, "plot_rbm_fig4": 1, "plot_rbm_fig6": 1,
-                    "claims": 1, "all": 1}
+    assert jobs == {"pretrain": 1, "evaluate_dense": 1, "prune": 1, "evaluate": 1, "plot_rbm_fig2": 1,
+                    "plot_rbm_fig4": 1, "plot_rbm_fig6": 1, "claims": 1, "all": 1}
     name = write_config(workdir, "pr.yaml", lambda c: c["rbm"]["runs"]["rbm_h2"].setdefault("pruning", {}).update(p_r=0.2))
     assert planned_jobs(workdir, name)["plot_rbm_table1"] == 1
 

@@ -40,6 +40,11 @@ def _finished(points: pd.DataFrame, settings: dict) -> bool:
     return len(pruned(points)) == int(settings["pruning"]["iterations"])
 
 
+def _source(where: str, points: pd.DataFrame) -> str:
+    """The file a row's values come from, and whether they are exact or Monte Carlo estimates."""
+    return f"{where} ({'exact' if points.attrs.get('exact') else 'Monte Carlo'})"
+
+
 def _fidelity_rows(tables, run: str, stated: str) -> list[list]:
     """rho_c (the neighbour-fidelity minimum of the IMP-WR path) beside the paper's ``stated``
     value, and the depth of the drop there."""
@@ -59,6 +64,7 @@ def _fig3_rows(tables, run: str, settings: dict) -> list[list]:
     where = f"runs/{run}/imp_wr/history.csv"
     L = settings["model"]["L"]
     points = path(tables, run, column="delta_e_per_spin")
+    where = _source(where, points)
     if not _finished(points, settings):
         dense = g(points["value"].iloc[0]) if not points.empty else UNDER_WAY  # known after pre-training
         return [["dense Delta E/N", run, FIGURE_ONLY, dense, where],
@@ -77,8 +83,8 @@ def _fig3_rows(tables, run: str, settings: dict) -> list[list]:
 
 
 def _fig4_rows(tables, run: str, settings: dict, tickets_trained: bool) -> list[list]:
-    where = f"runs/{run}/imp_wr/history.csv"
     points = path(tables, run)
+    where = _source(f"runs/{run}/imp_wr/history.csv", points)
     if not _finished(points, settings):
         return [["IMP-WR low-error plateau eps_rel", run, FIGURE_ONLY, UNDER_WAY, where]]
     p = pruned(points)
@@ -97,7 +103,7 @@ def _fig4_rows(tables, run: str, settings: dict, tickets_trained: bool) -> list[
              run, FIGURE_ONLY, g(float(on_hep["rho"].max())) if not on_hep.empty else "not reached", where]]
     rows += _fidelity_rows(tables, run, "16 (alpha 4-32)")
     wide = ticket_values(tables, run)
-    tickets = f"runs/{run}/tickets/*.json"
+    tickets = f"runs/{run}/tickets/*.json ({'exact' if wide.attrs.get('exact') else 'Monte Carlo'})"
     advantage_row = (f"tickets' advantage over IMP-WR at rho = {TORIC_TICKET_WINDOW[0]:g}-{TORIC_TICKET_WINDOW[1]:g} "
                      "(IMP-WR eps_rel / the worse m_imp ticket; the largest on the path)")
     if not tickets_trained or wide.empty or not set(TICKET_VARIANTS) <= set(wide):
