@@ -183,3 +183,27 @@ def test_mz_jumps_at_rho_c_and_vanishes_from_l_7_on():
     rows = magnetisation_at_rho_c(FigureTables(runs=runs, histories=h, fidelity=f), spec("L8", "smooth", "L4"))
     assert statuses(rows) == ["pass", "fail", "not applicable"]
     assert "largest |ΔM_z| = 0.6" in rows[0]["measured"] and "L = 4 below 7" in rows[2]["measured"]
+
+
+def test_an_exact_fidelity_drop_needs_a_visible_change_of_state():
+    """Exact fidelities have no error bar: between near-exact states 1 - F wanders over decades (the
+    toric code's plateau: 1e-6 .. 3e-4) and a 5x contrast alone would call the first wander a drop.
+    The onset is the first pair with 1 - F >= DIP_MIN_INFIDELITY; the figures and claims read the
+    exact column when every pair has one (FigureTables.fidelity_rows)."""
+    from sparse_nqs.analysis import DIP_MIN_INFIDELITY, fidelity_drop_onset
+
+    n = 18 * 144 * 0.88 ** np.arange(30)
+    infidelity = np.concatenate([np.full(8, 1e-6), [6e-6, 1e-5, 6e-5, 2e-4, 1e-4, 3e-4], [0.05, 0.55],
+                                 np.full(14, 0.2)])
+    table = fidelity_rows("toric", n, 0.999, N=18).assign(fidelity=0.999, fidelity_error=1e-5,
+                                                    fidelity_exact=1 - infidelity)
+    tables = FigureTables(runs=pd.DataFrame([run("toric")]), fidelity=table)
+    exact = tables.fidelity_rows("toric")
+    assert exact.attrs["exact"] and (exact["fidelity_error"] == 0).all()
+    onset = fidelity_drop_onset(exact)
+    assert onset["fidelity"] == 0.95 and onset["rho_c"] == n[14] / 18
+    assert 1 - onset["fidelity"] >= DIP_MIN_INFIDELITY > 3e-4
+    partly = table.copy()
+    partly.loc[partly.index[3], "fidelity_exact"] = np.nan  # one pair without: all Monte Carlo
+    tables.fidelity = partly
+    assert not tables.fidelity_rows("toric").attrs["exact"]
