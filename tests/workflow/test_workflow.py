@@ -487,7 +487,8 @@ def test_published_results_replot_and_restore_in_fresh_clones(smoke_build, tmp_p
     restored = cli(other, "restore", str(target), "--config", "workflow/presets/smoke.yaml")
     assert restored.returncode == 0, restored.stderr
     jobs = planned_jobs(other, "workflow/presets/smoke.yaml")
-    assert not {"reference", "rbm_data", "pretrain", "prune", "ticket", "tickets", "fidelity"} & set(jobs), jobs
+    assert not {"reference", "rbm_data", "pretrain", "prune", "ticket", "tickets", "fidelity", "evaluate",
+                "evaluate_dense"} & set(jobs), jobs
 
 
 PUBLISHED = "published/paper-subset"

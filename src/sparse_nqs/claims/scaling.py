@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..analysis import DIP_CONTRAST, DIP_SIGMAS, fidelity_dip, scaling_regions
+from ..analysis import DIP_CONTRAST, DIP_MIN_INFIDELITY, DIP_SIGMAS, fidelity_dip, scaling_regions
 from ..results import FigureTables, is_finite, phase_of
 from .common import (
     COLLAPSE_FACTOR,
@@ -227,9 +227,9 @@ DIP = Claim(
     paper="Fig. 3b-d: at the onset of the HEP the fidelity between neighbouring pruned states drops at "
           "rho_c ~ 3-5, where the magnetisations change",
     expected=(f"fidelity minimum at {RHO_C_TFIM_RANGE[0]:g} <= rho_c <= {RHO_C_TFIM_RANGE[1]:g} with 1 - F_min >= "
-              f"{DIP_CONTRAST:g}x the median 1 - F of the path and >= {DIP_SIGMAS:g} standard errors, and the "
-              f"largest one-round change of M_z or M_x within {ROUND_WINDOW} rounds of it"),
-    basis="3-5: the paper, widened by one pruning step; the contrast and sigma rules: ours (analysis.fidelity)",
+              f"{DIP_CONTRAST:g}x the median 1 - F of the path, >= {DIP_SIGMAS:g} standard errors and >= "
+              f"{DIP_MIN_INFIDELITY:g}, and the largest one-round change of M_z or M_x within {ROUND_WINDOW} rounds of it"),
+    basis="3-5: the paper, widened by one pruning step; the contrast, sigma and 1e-3 rules: ours (analysis.fidelity)",
 )
 
 

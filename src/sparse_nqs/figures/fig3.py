@@ -3,8 +3,8 @@ M_z and M_x."""
 
 from __future__ import annotations
 
-from ..analysis import DIP_CONTRAST, DIP_SIGMAS
-from ..results import error_values, fmt, network_label, numeric
+from ..analysis import DIP_CONTRAST, DIP_MIN_INFIDELITY, DIP_SIGMAS
+from ..results import error_values, fmt, has_exact, network_label, numeric
 from .shared import fidelity_panel, ordered, suptitle
 from .style import (
     DELTA_LABEL,
@@ -48,16 +48,21 @@ def draw(tables, spec, options):
         minima.extend(fidelity_panel(ax, tables, runs, colors, labels))
 
     def magnetisation(ax, col):
-        drawn = False
+        drawn, kinds = False, set()
         for r in runs:
             h = tables.history(r)
             if not h.empty:
-                drawn |= series(ax, numeric(h, "rho"), numeric(h, col), numeric(h, f"{col}_error"), logx=True,
-                                 color=colors[r], marker="o", label=labels[r])
+                exact = has_exact(h, col)  # the network's exact value where every row has one
+                kinds.add(exact)
+                values, errors = ((numeric(h, f"exact_{col}"), None) if exact else
+                                  (numeric(h, col), numeric(h, f"{col}_error")))
+                drawn |= series(ax, numeric(h, "rho"), values, errors, logx=True, color=colors[r], marker="o",
+                                label=labels[r])
         logscale(ax, x=True, y=False)
         ax.set_xlabel(RHO_LABEL)
         sym = {"mz": "z", "mx": "x"}[col]
-        ax.set_ylabel(rf"magnetisation $M_{sym} = \langle \Sigma_i \sigma^{sym}_i \rangle / N$")
+        which = {frozenset({True}): " (exact)", frozenset({False}): " (Monte Carlo)"}.get(frozenset(kinds), "")
+        ax.set_ylabel(rf"magnetisation $M_{sym} = \langle \Sigma_i \sigma^{sym}_i \rangle / N$" + which)
         if not drawn:
             note(ax, f"no M_{sym} data")
 
@@ -85,9 +90,10 @@ def draw(tables, spec, options):
 
 
 CAPTION = ("Finite-size scaling of IMP-WR-pruned FFNNs at kappa_c versus the number of weights per spin "
-           "rho = n/N, one colour per lattice size: (a) absolute error per spin, (b) Monte Carlo fidelity "
-           "between neighbouring pruned states (plotted at rho of the denser state; stars mark each minimum, "
+           "rho = n/N, one colour per lattice size: (a) absolute error per spin, (b) fidelity between "
+           "neighbouring pruned states (plotted at rho of the denser state; stars mark each minimum, "
            "the grey band the range of the minima that are dips, rho_c: 1 - F at least "
-           f"{DIP_CONTRAST:g}x the median 1 - F of the path and {DIP_SIGMAS:g} standard errors), (c) longitudinal "
-           "magnetisation M_z and "
-           "(d) transverse magnetisation M_x (signed, per spin).")
+           f"{DIP_CONTRAST:g}x the median 1 - F of the path, {DIP_SIGMAS:g} standard errors and "
+           f"{DIP_MIN_INFIDELITY:g}), (c) longitudinal magnetisation M_z and (d) transverse magnetisation M_x "
+           "(signed, per spin). Exact values of the trained networks (full summation) where the lattice "
+           "fits evaluation.exact_memory_mb, else Monte Carlo estimates; the axis labels say which.")
