@@ -81,6 +81,11 @@ def g(value, digits=3) -> str:
     return f"{float(value):.{digits}g}" if is_finite(value) else "nan"
 
 
+def fidelity_words(value: float, sigma: float) -> str:
+    """A fidelity with its Monte Carlo error, or marked exact (full summation: no error bar)."""
+    return f"{value:.3g} (exact)" if sigma == 0 else f"{value:.3g} ± {g(sigma, 2)}"
+
+
 def network(tables, run) -> str:
     """The network in words, plain text (the figures' labels use mathtext)."""
     return network_label(tables.run_info(run), run).replace("$", "")

@@ -15,6 +15,7 @@ from .common import (
     ROUND_WINDOW,
     Claim,
     fidelity_rows,
+    fidelity_words,
     g,
     log_interpolate,
     network,
@@ -234,7 +235,7 @@ DIP = Claim(
 
 
 def _dip_words(m) -> str:
-    return (f"rho_c = {m['rho_c']:.3g}, F_min = {m['fidelity_min']:.3g} ± {g(m['sigma'], 2)} (median 1 - F "
+    return (f"rho_c = {m['rho_c']:.3g}, F_min = {fidelity_words(m['fidelity_min'], m['sigma'])} (median 1 - F "
             f"of the path {g(m['typical'], 2)})")
 
 

@@ -14,6 +14,7 @@ from .common import (
     MIN_PATH_POINTS,
     Claim,
     fidelity_rows,
+    fidelity_words,
     g,
     hep_level,
     network,
@@ -165,7 +166,7 @@ def toric_fidelity_drop(tables: FigureTables, spec: dict, figure: str = "fig4") 
         ok &= onset is not None and lo <= onset["rho_c"] <= hi
         parts.append(f"{network(tables, run)}: " + (
             "no drop out of the path" if onset is None else
-            f"drop starts at rho = {onset['rho_c']:.3g} (F = {onset['fidelity']:.3g} ± {g(onset['sigma'], 2)}, "
+            f"drop starts at rho = {onset['rho_c']:.3g} (F = {fidelity_words(onset['fidelity'], onset['sigma'])}, "
             f"median 1 - F before it {g(onset['typical'], 2)})"))
     return [DROP.decided("", figure, "; ".join(parts), ok)]
 
