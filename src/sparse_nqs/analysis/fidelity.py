@@ -66,12 +66,13 @@ FIDELITY_COLUMNS = ["iteration_from", "iteration_to", "n", "rho", "fidelity", "f
 
 def fidelity_path(model, network, states: list[tuple[int, int, dict]], n_samples: int = 2048,
                   sampling: SamplingSettings | None = None, seed: int = 0, exact: bool | str = "auto",
-                  exact_memory_mb: float = 2048, cache=None) -> pd.DataFrame:
+                  exact_memory_mb: float | None = None, cache=None) -> pd.DataFrame:
     """Fidelity between neighbours along a pruning path.
 
     ``states`` is [(iteration, n, variables), ...] from the dense network (iteration -1) onwards;
     one row per pair (i, i+1), plotted at rho = n / N of the denser state. ``fidelity_exact`` is
-    computed by full summation where the system fits ``exact_memory_mb`` (``exact`` "auto") and is
+    computed by full summation where the system fits ``exact_memory_mb`` (``exact`` "auto"; None: the
+    default of ``evaluation.exact_memory_mb``) and is
     empty (NaN) otherwise; each state's amplitudes are computed once. ``cache``: an object with
     ``get(k)`` (the stored row of pair k, or None) and ``put(k, row)``, so that an interrupted or
     repeated analysis recomputes only the pairs it lacks.

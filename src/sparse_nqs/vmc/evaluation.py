@@ -66,9 +66,10 @@ def mc_diagnostics(model, samples: np.ndarray, local_energies: np.ndarray, r_hat
         k = int(np.count_nonzero(defects))
         columns["mc_defect_samples"] = k
         if k < MC_MIN_DEFECT_SAMPLES:
+            unseen = 3 * model.defect_energy / (n * abs(np.mean(local_energies)))  # a weight of 3/n: rule of three
             warnings.append(f"rare configurations: {k} of {n} samples violate a constraint, so an energy error "
                             f"carried by them is not resolved (each costs {model.defect_energy:g}; an unseen weight "
-                            f"of 3/n would be a relative error of {3 * model.defect_energy / (n * abs(np.mean(local_energies))):.1e})")
+                            f"of 3/n would be a relative error of {unseen:.1e})")
     sectors = model.sectors(samples)
     if sectors is not None:
         columns["mc_sectors"] = len(np.unique(sectors))
@@ -126,8 +127,9 @@ def exact_expectations(model, network, variables, reference=None) -> dict:
     values = full_sum.expectations(model, full_sum.StateVector.of(network, variables, N))
     energy, variance = values["energy"], values["variance"]
     eps_rel, delta = _errors(energy, N, reference)
-    return {**values, "variance_per_spin": variance / N, "v_score": N * variance / energy**2 if energy else float("nan"),
-            "eps_rel": eps_rel, "delta_e_per_spin": delta}
+    v_score = N * variance / energy**2 if energy else float("nan")
+    return {**values, "variance_per_spin": variance / N, "v_score": v_score, "eps_rel": eps_rel,
+            "delta_e_per_spin": delta}
 
 
 def frozen_state(model, network, variables, n_samples: int, sampling: SamplingSettings | None, seed: int,
@@ -144,12 +146,13 @@ def frozen_state(model, network, variables, n_samples: int, sampling: SamplingSe
 
 def evaluate(model, network, variables, reference: dict | None = None, n_samples: int = 4096,
              sampling: SamplingSettings | None = None, seed: int = 0, n_burn_in_sweeps: int = 100,
-             exact: bool | str = "auto", exact_memory_mb: float = 2048) -> dict:
+             exact: bool | str = "auto", exact_memory_mb: float | None = None) -> dict:
     """Evaluate frozen ``variables`` of ``network`` on ``model``; returns one row (a dict).
 
     The chains start from random configurations and are thermalised for ``n_burn_in_sweeps``
     sweeps before ``n_samples`` samples are taken; nothing updates the parameters. ``exact``
-    "auto": the exact columns where the system fits ``exact_memory_mb`` (:func:`full_sum.fits`).
+    "auto": the exact columns where the system fits ``exact_memory_mb`` (:func:`full_sum.fits`; None:
+    the default of ``evaluation.exact_memory_mb``).
     """
     vstate = frozen_state(model, network, variables, n_samples, sampling, seed, n_burn_in_sweeps)
     sampled, warnings = _sampled(vstate, model, reference)
@@ -161,7 +164,9 @@ def evaluate(model, network, variables, reference: dict | None = None, n_samples
     exact_row = exact_expectations(model, network, variables, reference) if exact else {}
     for name in _EXACT_COLUMNS:
         row[f"exact_{name}"] = exact_row.get(name, float("nan"))
-    row["mc_energy_z"] = _z_score(row["energy"], row["energy_error"], exact_row["energy"]) if exact_row else float("nan")
+    row["mc_energy_z"] = float("nan")
+    if exact_row:
+        row["mc_energy_z"] = _z_score(row["energy"], row["energy_error"], exact_row["energy"])
     if exact_row and abs(row["mc_energy_z"]) > MC_MAX_Z:
         warnings.append(f"the Monte Carlo energy is {row['mc_energy_z']:.3g} standard errors from the exact one")
     row["mc_warning"] = "; ".join(warnings)

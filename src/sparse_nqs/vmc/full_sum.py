@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import SparseNQSError
 from ..runtime import require_x64
+from ..settings import EvaluationSettings
 
 #: bytes per amplitude and the vectors of 2^N amplitudes an evaluation holds at once: log psi (or
 #: psi), H psi, and during a fidelity the second state's psi
@@ -47,8 +48,11 @@ def full_sum_bytes(n_spins: int) -> int:
     return VECTORS_HELD * BYTES_PER_AMPLITUDE * (1 << n_spins)
 
 
-def fits(n_spins: int, memory_mb: float) -> bool:
-    """Whether the exact evaluation of ``n_spins`` spins fits ``memory_mb`` megabytes (2^20 bytes)."""
+def fits(n_spins: int, memory_mb: float | None = None) -> bool:
+    """Whether the exact evaluation of ``n_spins`` spins fits ``memory_mb`` megabytes (2^20 bytes; None:
+    the default of ``evaluation.exact_memory_mb``)."""
+    if memory_mb is None:
+        memory_mb = EvaluationSettings().exact_memory_mb
     return full_sum_bytes(n_spins) <= float(memory_mb) * (1 << 20)
 
 
