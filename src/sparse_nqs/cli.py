@@ -444,9 +444,11 @@ def _fidelity(args, run, reference) -> None:
     from .vmc.run import fidelity_table
 
     table = fidelity_table(run, args.method)
-    low = table.loc[table.fidelity.idxmin()]
-    print(f"{run.name} {args.method}: {len(table)} pairs, lowest fidelity {low['fidelity']:.4f} at "
-          f"rho={low['rho']:.3g} -> {run.directory / args.method / 'fidelity.csv'}")
+    exact = bool(table["fidelity_exact"].notna().all())
+    column = "fidelity_exact" if exact else "fidelity"
+    low = table.loc[table[column].idxmin()]
+    print(f"{run.name} {args.method}: {len(table)} pairs, lowest fidelity {low[column]:.4f} "
+          f"({'exact' if exact else 'Monte Carlo'}) at rho={low['rho']:.3g} -> {run.directory / args.method / 'fidelity.csv'}")
 
 
 def _tickets(args, run, reference) -> None:
