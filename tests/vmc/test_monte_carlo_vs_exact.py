@@ -104,3 +104,31 @@ def test_the_rbm_s_sampled_energy_and_magnetisation_are_unbiased_for_a_trained_r
     for column in ("energy", "abs_mz"):
         z = np.array([(r[column] - exact[column]) / r[f"{column}_error"] for r in rows])
         _assert_unbiased_with_honest_errors(z, f"rbm_n18_h1 {column}")
+
+
+def test_the_fidelity_estimator_is_unbiased_for_trained_neighbours_with_honest_errors():
+    """fig3_L4's IMP-WR rounds 28 -> 29, the fidelity minimum (exact F = 0.966): the paper's estimator
+    (2048 samples per state) over independent seeds against the exact overlap."""
+    from sparse_nqs.analysis.fidelity import exact_fidelity, fidelity
+
+    model, network, sampling = _run("fig3_L4")
+    psi, phi = (load_checkpoint(PUBLISHED / "runs" / "fig3_L4" / "imp_wr" / f"iter_{i:03d}.npz").variables
+                for i in (28, 29))
+    exact = exact_fidelity(model, network, psi, phi)
+    estimates = [fidelity(model, network, psi, phi, 2048, sampling, seed=2 * seed) for seed in range(SEEDS)]
+    z = np.array([(f.value - exact) / f.error for f in estimates])
+    _assert_unbiased_with_honest_errors(z, "fig3_L4 fidelity 28 -> 29")
+
+
+def test_the_sampled_variance_and_v_score_of_trained_tfim_states_match_the_exact_ones():
+    """The variance (and with it sigma^2/N and the V-score) is the sample variance of the local energy:
+    consistent, with a relative error of about sqrt(kurtosis / n). Averaged over the seeds it must be
+    within 10% of the exact variance of fig3_L4's dense state and of a state in the high-error plateau."""
+    model, network, sampling = _run("fig3_L4")
+    for state in ("pretrain/theta_wr.npz", "imp_wr/iter_045.npz"):
+        variables = load_checkpoint(PUBLISHED / "runs" / "fig3_L4" / state).variables
+        rows = [evaluate(model, network, variables, None, n_samples=N_SAMPLES, sampling=sampling, seed=seed)
+                for seed in range(SEEDS)]
+        for column in ("variance", "v_score"):
+            mean = np.mean([r[column] for r in rows])
+            assert mean == pytest.approx(rows[0][f"exact_{column}"], rel=0.1), (state, column)
