@@ -79,5 +79,7 @@ def run_of(snakemake):
     name = snakemake.wildcards.run if "run" in snakemake.wildcards.keys() else snakemake.params.run
     data = list(snakemake.input.data) if "data" in snakemake.input.keys() else []
     run = make_run(plan.settings(name), Path("results") / "runs" / name, **({"data": data[0]} if data else {}))
-    reference = read_json(snakemake.input.reference) if "reference" in snakemake.input.keys() else None
+    # a VMC run's training jobs have no reference input (their training never reads it)
+    records = list(snakemake.input.reference) if "reference" in snakemake.input.keys() else []
+    reference = read_json(records[0]) if records else None
     return plan, run, reference

@@ -190,7 +190,7 @@ def test_changing_the_evaluation_reruns_evaluations_and_trains_nothing(smoke_bui
     setting); the RBM runs (their own `rbm.evaluation`) are untouched."""
     workdir, _ = smoke_build
     name = write_config(workdir, "evaluation.yaml",
-                        lambda c: c["defaults"].setdefault("evaluation", {}).update(n_samples=1024))
+                        lambda c: c["defaults"].setdefault("evaluation", {}).update(n_samples=1024, fidelity_samples=512))
     jobs = planned_jobs(workdir, name)
     assert {"evaluate_dense", "evaluate", "fidelity", "claims"} <= set(jobs)
     assert not {"pretrain", "prune", "ticket", "rbm_data"} & set(jobs), jobs
@@ -218,7 +218,8 @@ def test_adding_a_kappa_value_adds_only_the_new_jobs(smoke_build):
         c["figures"]["fig2"]["runs"].append("ffnn_kappa2")
 
     jobs = planned_jobs(workdir, write_config(workdir, "kappa.yaml", add))
-    assert jobs == {"reference": 1, "pretrain": 1, "prune": 1, "plot_fig2": 1, "claims": 1, "all": 1}
+    assert jobs == {"reference": 1, "pretrain": 1, "evaluate_dense": 1, "prune": 1, "evaluate": 1, "plot_fig2": 1,
+                    "claims": 1, "all": 1}
 
 
 def test_killed_pruning_job_resumes_without_repeating_rounds(smoke_build):
@@ -347,10 +348,10 @@ def test_rerun_after_a_kill_needs_no_profile_flag(tmp_path):
         assert json.loads(result.stdout.splitlines()[-1]) == {**expected, "rerun_incomplete": True}
 
 
-def test_a_re_made_reference_reaches_resumed_rounds_and_finished_tickets(smoke_build):
+def test_a_re_made_reference_reaches_every_row_and_trains_nothing(smoke_build):
     """The reference record of a system is made again with another energy (as after switching ED to
-    DMRG): every row Snakemake then rebuilds takes its errors from the new record, also the resumed
-    pruning rounds and the finished single-ticket jobs that are read back rather than retrained."""
+    DMRG): the evaluation jobs run again and every row takes its errors from the new record, the
+    pruning rounds' and the tickets' alike; no training job runs (training never reads the reference)."""
     import json
 
     import pandas as pd
@@ -360,13 +361,19 @@ def test_a_re_made_reference_reaches_resumed_rounds_and_finished_tickets(smoke_b
     record = json.loads(record_path.read_text())
     record["energy"] -= 0.25
     record_path.write_text(json.dumps(record))
-    ticket = "results/runs/toric_alpha1/tickets/init_imp_iter_001.json"
-    snakemake(workdir, "--cores", "2", "--configfile", "workflow/presets/smoke.yaml", "--", ticket)
-    history = pd.read_csv(workdir / "results" / "runs" / "toric_alpha1" / "imp_wr" / "history.csv")
-    assert len(history) == 4 and set(history.reference_energy) == {record["energy"]}
+    run = workdir / "results" / "runs" / "toric_alpha1"
+    trained = {p: p.stat().st_mtime for p in [run / "pretrain" / "theta_wr.npz", run / "imp_wr" / "log.csv",
+                                                run / "tickets" / "init_imp_iter_001.npz"]}
+    history, ticket = "results/runs/toric_alpha1/imp_wr/history.csv", "results/runs/toric_alpha1/tickets/init_imp_iter_001.json"
+    jobs = planned_jobs(workdir, "workflow/presets/smoke.yaml", history, ticket)
+    assert set(jobs) == {"evaluate", "evaluate_tickets_toric_alpha1"}, jobs
+    snakemake(workdir, "--cores", "2", "--configfile", "workflow/presets/smoke.yaml", "--", history, ticket)
+    table = pd.read_csv(workdir / history)
+    assert len(table) == 4 and set(table.reference_energy) == {record["energy"]}
     row = json.loads((workdir / ticket).read_text())
     assert row["reference_energy"] == record["energy"]
     assert row["eps_rel"] == pytest.approx(abs(row["energy"] - record["energy"]) / abs(record["energy"]), rel=1e-12)
+    assert {p: p.stat().st_mtime for p in trained} == trained
 
 
 def test_samples_not_a_multiple_of_the_chains_stop_the_dry_run(tmp_path):

@@ -69,6 +69,13 @@ def reference_of(wildcards):
     return reference_file(wildcards.run)
 
 
+def training_record_of(wildcards):
+    """What a training job reads of the run's records: an RBM run learns from its data (the record
+    beside the samples); a VMC run's training never reads its reference energy, so a re-made
+    reference reruns the evaluation and nothing that trains."""
+    return [reference_file(wildcards.run)] if wildcards.run in PLAN.rbm_runs else []
+
+
 def data_of(wildcards):
     return data_files(wildcards.run)
 

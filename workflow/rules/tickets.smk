@@ -10,7 +10,7 @@ SINGLE_TICKET_RUNS = "|".join(run for run in PLAN.all_runs if run not in BATCHED
 
 rule ticket:
     input:
-        reference=reference_of,
+        reference=training_record_of,
         data=data_of,
         trained=lambda wc: result(PLAN.training_log(wc.run, PLAN.ticket_method(wc.run))),
     output:
@@ -39,7 +39,6 @@ for batched_run in BATCHED_RUNS:
         name:
             f"tickets_{batched_run}"
         input:
-            reference=result(paths.reference(PLAN.system(batched_run))),
             trained=result(PLAN.training_log(batched_run)),
         output:
             checkpoints=[result(PLAN.ticket_file(batched_run, v, i, ".npz")) for v, i in PLAN.tickets(batched_run)],

@@ -9,7 +9,7 @@
 
 rule pretrain:
     input:
-        reference=reference_of,
+        reference=training_record_of,
         data=data_of,
     output:
         theta_init=run_file(paths.THETA_INIT),
@@ -32,7 +32,7 @@ rule pretrain:
 
 rule prune:
     input:
-        reference=reference_of,
+        reference=training_record_of,
         data=data_of,
         theta_wr=run_file(paths.THETA_WR),
     output:
