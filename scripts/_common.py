@@ -80,6 +80,7 @@ def run_of(snakemake):
     data = list(snakemake.input.data) if "data" in snakemake.input.keys() else []
     run = make_run(plan.settings(name), Path("results") / "runs" / name, **({"data": data[0]} if data else {}))
     # a VMC run's training jobs have no reference input (their training never reads it)
-    records = list(snakemake.input.reference) if "reference" in snakemake.input.keys() else []
+    records = snakemake.input.reference if "reference" in snakemake.input.keys() else []
+    records = [records] if isinstance(records, str) else list(records)
     reference = read_json(records[0]) if records else None
     return plan, run, reference
