@@ -507,8 +507,6 @@ def _evaluate_states(args, run, reference) -> None:
     for row in evaluate_tickets(run, tickets, reference):
         print(f"{run.name} ticket {row['variant']} iteration {row['iteration']}: {_summary(row)}")
     if hasattr(run, "model") and ("fidelity" in what or everything):
-        from .vmc.run import fidelity_table
-
         for method in run.pruning["methods"]:
             if "fidelity" in what or run.path(paths.fidelity(method)).exists():
                 _fidelity(argparse.Namespace(method=method), run, reference)
