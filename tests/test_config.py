@@ -287,7 +287,8 @@ def test_the_paper_subset_runs_the_papers_runs_unchanged():
     fig4_alpha8 (on the paper's every-3rd grid), and its figures draw only those runs."""
     paper = Plan.from_config(load_config(ROOT / "workflow" / "presets" / "paper.yaml"))
     subset = Plan.from_config(load_config(ROOT / "workflow" / "presets" / "paper-subset.yaml"))
-    assert set(subset.runs) == {"fig3_L4", "fig3_L5", "fig4_alpha8"}
+    assert set(subset.runs) == {"fig3_L4", "fig3_L5", "fig3_L6", "fig3_L7",
+                                "fig4_alpha4", "fig4_alpha8", "fig4_alpha16", "fig4_alpha32"}
     assert set(subset.rbm_runs) == {"rbm_n18_h1", "rbm_n18_h2", "rbm_n50_h1", "rbm_n100_h1"}
     for name, settings in subset.runs.items():
         ours, theirs = copy.deepcopy(settings), copy.deepcopy(paper.runs[name])
@@ -298,27 +299,33 @@ def test_the_paper_subset_runs_the_papers_runs_unchanged():
         assert ours == theirs, name
     for name, settings in subset.rbm_runs.items():
         assert settings == paper.rbm_runs[name], name
-    assert subset.figures["fig3"]["runs"] == ["fig3_L4", "fig3_L5"]
+    assert subset.figures["fig3"]["runs"] == ["fig3_L4", "fig3_L5", "fig3_L6", "fig3_L7"]
+    assert subset.figures["fig4"] == paper.figures["fig4"]
     assert {fig: spec["runs"] for fig, spec in subset.rbm_figures.items()} == {
         fig: [r for r in spec["runs"] if r in subset.rbm_runs] for fig, spec in paper.rbm_figures.items()}
 
 
 def test_the_replica_preset_differs_from_the_paper_subset_only_in_its_seeds():
     """workflow/presets/paper-subset-replica.yaml measures the run-to-run spread: its runs are the
-    paper subset's fig3_L4 and rbm_n18_h2 with every seed moved (and the RBM's tickets left out), on
-    the same RBM data set."""
+    paper subset's fig3_L4, fig4_alpha8, rbm_n18_h2 and rbm_n18_h1 with every seed moved, the tickets
+    left out and rbm_n18_h1's IMP-CT path alone, on the same RBM data sets."""
     subset = Plan.from_config(load_config(ROOT / "workflow" / "presets" / "paper-subset.yaml"))
     replica = Plan.from_config(load_config(ROOT / "workflow" / "presets" / "paper-subset-replica.yaml"))
-    assert set(replica.runs) == {"fig3_L4"} and set(replica.rbm_runs) == {"rbm_n18_h2"}
-    for ours, theirs in ((replica.runs["fig3_L4"], subset.runs["fig3_L4"]),
-                         (replica.rbm_runs["rbm_n18_h2"], subset.rbm_runs["rbm_n18_h2"])):
+    assert set(replica.runs) == {"fig3_L4", "fig4_alpha8"}
+    assert set(replica.rbm_runs) == {"rbm_n18_h1", "rbm_n18_h2"}
+    pairs = [(replica.runs[r], subset.runs[r]) for r in replica.runs]
+    pairs += [(replica.rbm_runs[r], subset.rbm_runs[r]) for r in replica.rbm_runs]
+    for ours, theirs in pairs:
         ours, theirs = copy.deepcopy(ours), copy.deepcopy(theirs)
         seeds, first = ours.pop("seeds"), theirs.pop("seeds")
         assert set(seeds) == set(first) and all(seeds[k] != first[k] for k in seeds)
-        if "iterations" in ours["tickets"] and ours["tickets"]["iterations"] == []:
-            ours.pop("tickets"), theirs.pop("tickets")
+        assert ours["tickets"]["iterations"] == [] or not ours["tickets"]["variants"]  # no tickets
+        ours.pop("tickets"), theirs.pop("tickets")
+        # the first (IMP) method of the subset's run: imp_wr for the VMC runs, imp_ct for the RBMs
+        assert ours["pruning"].pop("methods") == theirs["pruning"].pop("methods")[:1]
         assert ours == theirs
-    assert replica.data_of("rbm_n18_h2") == subset.data_of("rbm_n18_h2")
+    for run in replica.rbm_runs:
+        assert replica.data_of(run) == subset.data_of(run)
 
 
 def test_the_schema_ships_with_the_package_and_names_the_keys_of_the_defaults():
