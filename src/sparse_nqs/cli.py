@@ -166,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     res = published_parser(
         "restore", "copy published results into this clone's results/ (Snakemake resumes unfinished runs)",
         "Check published results against the config, then copy them into results/ in their order in time: "
-        "Snakemake finds the finished jobs up to date and resumes the unfinished ones from their checkpoints.")
+        "Snakemake finds the finished jobs up to date and resumes the unfinished ones from their checkpoints. "
+        "A config that adds runs to the published ones (theirs and the reference settings unchanged) is "
+        "accepted: Snakemake makes the new runs and draws their figures again.")
     res.add_argument("--directory", default=".", help="the workflow clone to restore into (default: here)")
     return parser
 
@@ -239,14 +241,17 @@ def run_restore(args) -> int:
     from .publish import restore, summary
 
     root = Path(args.directory)
-    _, fingerprints = _published_plan(args, root)
+    plan, fingerprints = _published_plan(args, root)
     if git_commit(root) is None:
         raise UsageError(f"--directory: {root} is not a git clone of the workflow")
-    manifest = restore(Path(args.published), root, fingerprints)
+    manifest = restore(Path(args.published), root, fingerprints, plan)
     _report_code_changes(manifest)
-    if manifest.get("partial"):
-        print(f"left out {len(manifest['partial'])} file(s) drawn from unfinished runs "
-              f"({', '.join(manifest['partial'])}): their targets finish the runs and draw them again")
+    if manifest["added"]:
+        print(f"this config adds run(s) {', '.join(manifest['added'])} to the published ones (whose settings "
+              "it keeps): Snakemake makes them")
+    if manifest["partial"]:
+        print(f"left out {len(manifest['partial'])} file(s) drawn from unfinished runs or drawn again with the "
+              f"added runs ({', '.join(manifest['partial'])}): their targets finish the runs and draw them again")
     configs = " ".join(args.config)
     print(f"restored {summary(manifest)}; `snakemake --cores all --configfile {configs}` continues what is "
           "unfinished and re-plots")

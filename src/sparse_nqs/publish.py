@@ -184,16 +184,23 @@ def read_manifest(target: Path) -> dict:
     return manifest
 
 
-def check(target: Path, fingerprints: dict) -> dict:
+def check(target: Path, fingerprints: dict, *, extending=None) -> dict:
     """The manifest of ``target`` after checking every file's checksum and that the config
-    (``fingerprints``, :func:`sparse_nqs.bundle.config_fingerprints`) is the one it was made with."""
+    (``fingerprints``, :func:`sparse_nqs.bundle.config_fingerprints`) is the one it was made with.
+
+    ``extending`` (the :class:`~sparse_nqs.plan.Plan` of that config) also accepts a config that adds
+    runs to the published one: every published run and the reference settings unchanged, new runs and
+    figures that draw them allowed (:func:`extension_gap`)."""
     target = Path(target)
     manifest = read_manifest(target)
     if manifest["fingerprints"]["config"] != fingerprints["config"]:
-        raise PublishedError(
-            f"{target} was made with another config ({_config_difference(manifest['fingerprints'], fingerprints)}): "
-            f"its results are stale for this one. Use its config ({', '.join(manifest['configs'])} under "
-            f"{target / CONFIG_DIR}) or run the changed runs again")
+        gap = "not asked for" if extending is None else extension_gap(target, manifest, fingerprints, extending)
+        if gap:
+            extends = "" if extending is None else f"; it does not extend them either ({gap})"
+            raise PublishedError(
+                f"{target} was made with another config ({_config_difference(manifest['fingerprints'], fingerprints)}"
+                f"{extends}): its results are stale for this one. Use its config ({', '.join(manifest['configs'])} "
+                f"under {target / CONFIG_DIR}) or run the changed runs again")
     for name, digest in manifest["files"].items():
         path = target / name
         if not path.is_file():
@@ -201,6 +208,41 @@ def check(target: Path, fingerprints: dict) -> dict:
         if _sha256(path) != digest:
             raise PublishedError(f"{target}: {name} does not match its checksum (altered since it was published)")
     return manifest
+
+
+def published_plan(target: Path, manifest: dict):
+    """The :class:`~sparse_nqs.plan.Plan` of the config files stored in the publication."""
+    from .config.check import load_config
+    from .plan import Plan
+
+    return Plan.from_config(load_config(*(Path(target) / CONFIG_DIR / c for c in manifest["configs"])))
+
+
+def extension_gap(target: Path, manifest: dict, fingerprints: dict, plan) -> str:
+    """Why the config of ``plan`` (its ``fingerprints``) does not extend the publication's, or "" if
+    it does: every published run is in it with the same settings, and so are the reference
+    settings. New runs, and figures that draw them, are what an extension adds."""
+    published = manifest["fingerprints"]["runs"]
+    ours = fingerprints["runs"]
+    dropped = sorted(set(published) - set(ours))
+    if dropped:
+        return "run(s) only in the publication: " + ", ".join(dropped)
+    changed = sorted(r for r in published if ours[r] != published[r])
+    if changed:
+        return "changed settings of run(s) " + ", ".join(changed)
+    if published_plan(target, manifest).references != plan.references:
+        return "changed reference settings"
+    return ""
+
+
+def redrawn_by_extension(target: Path, manifest: dict, plan) -> list[str]:
+    """The published files an extension by ``plan`` draws again: the figures whose spec changed
+    (they gain runs) and the claims table (it reads every figure)."""
+    theirs = published_plan(target, manifest)
+    changed = [f for f in plan.figures if plan.figures[f] != theirs.figures.get(f)]
+    changed += [f for f in plan.rbm_figures if plan.rbm_figures[f] != theirs.rbm_figures.get(f)]
+    out = [paths.figure(f, suffix) for f in changed for suffix in (".pdf", ".png")]
+    return sorted(set(out + [paths.CLAIMS, paths.CLAIMS_RST]) & set(manifest["files"]))
 
 
 def code_changes(repository: Path, commits: list[str]) -> dict[str, list[str]]:
@@ -282,17 +324,24 @@ def replot(plan, target: Path, out: Path, plotting: dict | None = None) -> dict:
     return {"figures": drawn, "missing": missing, "claims": table, "files": written}
 
 
-def restore(target: Path, root: Path, fingerprints: dict) -> dict:
+def restore(target: Path, root: Path, fingerprints: dict, plan=None) -> dict:
     """Copy the published ``target`` into the clone ``root``'s ``results/`` after :func:`check`,
     refusing to overwrite a result; the files keep their order in time and come after the clone's
     code, so Snakemake finds the finished jobs up to date and resumes the others from their
     checkpoints. The manifest's ``partial`` figures and claims stay out, so that their targets
-    finish the runs they lack and draw them again. Returns the manifest, ``files`` being those
+    finish the runs they lack and draw them again. Given the config's ``plan``, a config that adds
+    runs to the published one is accepted (:func:`extension_gap`): the figures it draws again stay
+    out as well, and ``added`` names its new runs. Returns the manifest, ``files`` being those
     restored."""
     target, root = Path(target), Path(root)
-    manifest = check(target, fingerprints)
-    partial = set(manifest.get("partial", []))
-    manifest = {**manifest, "files": {f: h for f, h in manifest["files"].items() if f not in partial}}
+    manifest = check(target, fingerprints, extending=plan)
+    left_out = set(manifest.get("partial", []))
+    added = []
+    if manifest["fingerprints"]["config"] != fingerprints["config"]:
+        left_out |= set(redrawn_by_extension(target, manifest, plan))
+        added = sorted(set(fingerprints["runs"]) - set(manifest["fingerprints"]["runs"]))
+    manifest = {**manifest, "partial": sorted(left_out), "added": added,
+                "files": {f: h for f, h in manifest["files"].items() if f not in left_out}}
     results = root / "results"
     existing = [f for f in manifest["files"] if (results / f).exists()]
     if existing:
@@ -325,5 +374,6 @@ def summary(manifest: dict) -> str:
     return f"{len(manifest['files'])} files published at {manifest['commit'][:12]} (made by the code of {made})"
 
 
-__all__ = ["PublishedError", "check", "code_changes", "missing_inputs", "partial_outputs", "publish", "read_manifest",
+__all__ = ["PublishedError", "check", "code_changes", "extension_gap", "missing_inputs", "partial_outputs", "publish",
+           "published_plan", "read_manifest", "redrawn_by_extension",
            "replot", "restore", "results_files", "summary", "unfinished_histories", "unread_logs"]
