@@ -8,12 +8,13 @@ import os
 import stat
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 from sparse_nqs.io import git_commit
-from sparse_nqs.publish import (PublishedError, check, code_changes, missing_inputs, partial_outputs, publish,
-                                read_manifest, restore, results_files)
+from sparse_nqs.publish import (PublishedError, check, code_changes, extension_gap, missing_inputs, partial_outputs,
+                                publish, read_manifest, restore, results_files)
 
 FINGERPRINTS = {"config": "c0ffee", "runs": {"ffnn": "aa", "rbm": "bb"}}
 
@@ -125,6 +126,67 @@ def test_restoring_into_a_fresh_clone_keeps_the_order_in_time_after_the_code(clo
     assert order == sorted(manifest["files"], key=lambda n: (fresh / "results" / n).stat().st_mtime_ns)
     with pytest.raises(PublishedError, match="already exists"):
         restore(target, fresh, FINGERPRINTS)  # never overwrites a result
+
+
+def test_a_config_that_adds_runs_extends_a_publication_and_its_figures_are_drawn_again(clone, tmp_path):
+    """More runs of the same study go into the same publication: a config that keeps every published
+    run and the reference settings and adds runs restores (and re-plots) the publication; the figures
+    that gain runs and the claims stay out of the restore so that Snakemake draws them again. A changed
+    or dropped run, or changed reference settings, is refused as stale."""
+    import copy
+
+    import yaml
+
+    from sparse_nqs.bundle import config_fingerprints
+    from sparse_nqs.config.check import load_config
+    from sparse_nqs.plan import Plan
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "workflow" / "presets" / "smoke.yaml").read_text()
+    base = yaml.safe_load(text)
+
+    def variant(name, edit):
+        config = copy.deepcopy(base)
+        edit(config)
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(config))
+        plan = Plan.from_config(load_config(path))
+        return plan, config_fingerprints(plan)
+
+    first, fingerprints = variant("first.yaml", lambda c: None)
+    (clone / "results" / "figures" / "fig3.png").write_text("figure")
+    target = tmp_path / "published"
+    publish(clone / "results", target, commit=git_commit(clone), fingerprints=fingerprints,
+            configs={"smoke.yaml": text}, tracked={"results/.gitkeep"})
+
+    def add_run(c):
+        c["runs"]["ffnn_L4"] = {**c["runs"]["ffnn_L2"], "model": {"L": 4}}
+        c["figures"]["fig3"]["runs"].append("ffnn_L4")
+
+    extended, more = variant("more.yaml", add_run)
+    assert extension_gap(target, read_manifest(target), more, extended) == ""
+    with pytest.raises(PublishedError, match="another config"):
+        check(target, more)  # only where the caller asks for an extension
+    assert check(target, more, extending=extended)["fingerprints"] == fingerprints
+    fresh = tmp_path / "fresh"
+    subprocess.run(["git", "clone", "-q", str(clone), str(fresh)], check=True)
+    manifest = restore(target, fresh, more, extended)
+    assert manifest["added"] == ["ffnn_L4"]
+    assert {"figures/fig3.png", "claims.csv"} <= set(manifest["partial"])
+    assert not (fresh / "results" / "figures" / "fig3.png").exists()
+    assert not (fresh / "results" / "claims.csv").exists()
+    assert (fresh / "results" / "figures" / "fig1.png").exists()  # fig1 gains no run: restored
+
+    edits = {"changed settings of run\\(s\\) ffnn_L2": lambda c: (add_run(c), c["runs"]["ffnn_L2"].update(
+                 pruning={"p_r": 0.25})),
+             "run\\(s\\) only in the publication: rescnn": lambda c: (add_run(c), c["runs"].pop("rescnn"),
+                                                          c["figures"]["fig1"]["runs"].remove("rescnn"),
+                                                          c["figures"]["fig6"]["runs"].remove("rescnn")),
+             "changed reference settings": lambda c: (add_run(c), c.update(references={"method": "ed"}))}
+    for k, (why, edit) in enumerate(edits.items()):
+        plan, prints = variant(f"stale{k}.yaml", edit)
+        with pytest.raises(PublishedError, match=f"does not extend them either \\({why}.*stale"):
+            check(target, prints, extending=plan)
 
 
 def test_the_history_of_a_pruning_job_under_way_is_not_published(tmp_path):

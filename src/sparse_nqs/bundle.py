@@ -143,14 +143,14 @@ def read_manifest(archive: Path) -> dict:
     return manifest
 
 
-def _config_difference(theirs: dict, ours: dict) -> str:
+def _config_difference(theirs: dict, ours: dict, holder: str = "the bundle") -> str:
     runs_theirs, runs_ours = theirs.get("runs", {}), ours["runs"]
     parts = []
     changed = sorted(r for r in set(runs_theirs) & set(runs_ours) if runs_theirs[r] != runs_ours[r])
     if changed:
         parts.append("settings of run(s) " + ", ".join(changed))
     if set(runs_theirs) - set(runs_ours):
-        parts.append("run(s) only in the bundle: " + ", ".join(sorted(set(runs_theirs) - set(runs_ours))))
+        parts.append(f"run(s) only in {holder}: " + ", ".join(sorted(set(runs_theirs) - set(runs_ours))))
     if set(runs_ours) - set(runs_theirs):
         parts.append("run(s) only in this config: " + ", ".join(sorted(set(runs_ours) - set(runs_theirs))))
     return "; ".join(parts) or "the references or figures sections"

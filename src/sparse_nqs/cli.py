@@ -160,8 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep = published_parser(
         "replot", "re-plot every figure and re-check the claims of published results (no training)",
         "Check published results against the config (stale settings stop here, naming the runs; code "
-        "changed since they were made is reported), then draw every figure and the claims table from "
-        "their tables into --out.")
+        "changed since they were made is reported; runs the config adds are drawn as not finished), then "
+        "draw every figure and the claims table from their tables into --out.")
     rep.add_argument("--out", default=None, help="where the figures and claims go (default results/replot/<name>)")
     res = published_parser(
         "restore", "copy published results into this clone's results/ (Snakemake resumes unfinished runs)",
@@ -222,11 +222,14 @@ def run_replot(args) -> int:
 
     plan, fingerprints = _published_plan(args)
     published = Path(args.published)
-    manifest = check(published, fingerprints)
+    manifest = check(published, fingerprints, extending=plan)
     out = Path(args.out) if args.out else Path("results") / "replot" / published.name
     _check_writable(out, "--out")
     print(f"{published}: {summary(manifest)}")
     _report_code_changes(manifest)
+    added = sorted(set(fingerprints["runs"]) - set(manifest["fingerprints"]["runs"]))
+    if added:
+        print(f"  this config adds run(s) not published yet: {', '.join(added)} (drawn without them)")
     result = replot(plan, published, out)
     for fig, lacking in result["missing"].items():
         print(f"  {fig}: drawn without {len(lacking)} unfinished input(s), e.g. {lacking[0]}")

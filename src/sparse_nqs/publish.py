@@ -198,7 +198,7 @@ def check(target: Path, fingerprints: dict, *, extending=None) -> dict:
         if gap:
             extends = "" if extending is None else f"; it does not extend them either ({gap})"
             raise PublishedError(
-                f"{target} was made with another config ({_config_difference(manifest['fingerprints'], fingerprints)}"
+                f"{target} was made with another config ({_config_difference(manifest['fingerprints'], fingerprints, 'the publication')}"
                 f"{extends}): its results are stale for this one. Use its config ({', '.join(manifest['configs'])} "
                 f"under {target / CONFIG_DIR}) or run the changed runs again")
     for name, digest in manifest["files"].items():
