@@ -27,3 +27,4 @@ def test_other_seeds_are_matched_by_quantity_and_run_and_missing_rows_stay_empty
 
 def test_a_vertical_bar_in_a_value_is_escaped():
     assert "\\|M_z\\|" in markdown(table([["largest |M_z|", "r", "p", "0.06", "f"]]))
+

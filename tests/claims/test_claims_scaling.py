@@ -207,3 +207,24 @@ def test_an_exact_fidelity_drop_needs_a_visible_change_of_state():
     partly.loc[partly.index[3], "fidelity_exact"] = np.nan  # one pair without: all Monte Carlo
     tables.fidelity = partly
     assert not tables.fidelity_rows("toric").attrs["exact"]
+
+
+def test_fig3_rows_give_the_m_x_dip_around_the_fidelity_minimum_and_the_largest_m_z():
+    """Per L (Fig. 3c, d): M_x at the rounds around the neighbour-fidelity minimum against the rounds
+    before it (negative: the dip the paper sees from L = 7), and the largest |M_z| along the path."""
+    from sparse_nqs.claims.beside import _fig3_rows
+
+    n = 800 * 0.88 ** np.arange(21)  # iterations -1 .. 19
+    mx = np.full(21, 0.94)
+    mx[12] = 0.90  # iteration 11: 0.04 below the rounds before
+    mz = np.zeros(21)
+    mz[13] = -0.3
+    F = np.full(20, 0.999)
+    F[10] = 0.6  # the pair (iteration 9 -> 10)
+    hist = history("L7", n, np.linspace(1e-5, 0.1, 21), column="delta_e_per_spin", mx=mx, mz=mz)
+    tables = FigureTables(runs=pd.DataFrame([run("L7", L=7)]), histories=hist, fidelity=fidelity_rows("L7", n[1:], F))
+    rows = {r[0].split(":")[0].split(" (")[0]: r[3] for r in _fig3_rows(tables, "L7", {"model": {"L": 7},
+                                                                                       "pruning": {"iterations": 20}})}
+    assert rows["M_x near rho_c"] == "-0.04"
+    assert rows["largest |M_z| along the path"] == "0.3"
+    assert rows["rho_c"] == f"{n[11] / 16:.3g}"

@@ -110,6 +110,7 @@ def test_construction_converges():
 
 def test_the_beside_table_gives_the_ticket_advantage_over_imp_wr_in_the_papers_window():
     from sparse_nqs.claims.beside import _fig4_rows
+    from sparse_nqs.claims.common import g
 
     n = 1296 * 0.88 ** np.arange(30)  # history row k is iteration k - 1, rho = n / 18 from 72 down
     eps = np.r_[np.full(20, 1e-6), np.full(10, 0.5)]
@@ -119,10 +120,18 @@ def test_the_beside_table_gives_the_ticket_advantage_over_imp_wr_in_the_papers_w
     t = tickets("t8", {"init_imp": [1e-8, 1e-8, 0.5], "rand_imp": [1e-9, 1e-8, 0.5], "init_rand": [1e-6, 0.5, 0.5]},
                 **at)
     tables = FigureTables(runs=pd.DataFrame([toric_run("t8", 8)]), histories=imp, tickets=t)
-    rows = {r[0].split(" (")[0]: r[3] for r in _fig4_rows(tables, "t8", {"pruning": {"iterations": 29}}, True)}
+    settings = {"pruning": {"iterations": 29}, "tickets": {"variants": ["init_imp", "rand_imp", "init_rand"]}}
+    rows = {r[0].split(" (")[0]: r[3] for r in _fig4_rows(tables, "t8", settings, True)}
     # the worse of the two IMP-mask tickets against the IMP-WR round of the same iteration
     assert rows["tickets' advantage over IMP-WR at rho = 10-16"] == (
         "x100 at rho 12 (2 decades); largest x1e+03 at rho 49.1 (3 decades)")
     assert rows["rho where T(theta_init, m_rand) leaves the low-error plateau"] == "12"
-    untrained = _fig4_rows(tables, "t8", {"pruning": {"iterations": 29}}, False)
+    # every width: the dense error and the plateaus (no fidelities in these tables: under way)
+    assert rows["dense eps_rel"] == "1e-06" and rows["IMP-WR low-error plateau eps_rel"] == "1e-06"
+    assert rows["rho where IMP-WR leaves the low-error plateau for good"] == g(n[20] / 18)
+    assert rows["rho_c"] == "under way"
+    untrained = _fig4_rows(tables, "t8", settings, False)
     assert untrained[-1][0].startswith("tickets' advantage over IMP-WR") and untrained[-1][3] == "under way"
+    # a width without tickets (Fig. 4b): no ticket rows
+    plain = _fig4_rows(tables, "t8", {**settings, "tickets": {"variants": []}}, False)
+    assert [r[0] for r in plain] == [r[0] for r in untrained[:-1]]

@@ -1,6 +1,7 @@
 """The numbers of the paper's own runs beside the paper's: one row per quantity the paper states (or
-shows) for Fig. 3 (TFIM, FFNN alpha 8, per L), Fig. 4 (toric code, alpha 8: IMP-WR and its tickets)
-and the RBM study (damage points), read from a results or published directory.
+shows) for Fig. 3 (TFIM, FFNN alpha 8, per L), Fig. 4 (toric code, per width: IMP-WR and its fidelity
+drop; at alpha 8 its tickets) and the RBM study (damage points), read from a results or published
+directory.
 
     python -m sparse_nqs.claims.beside published/paper-subset --config workflow/presets/paper-subset.yaml
 
@@ -20,10 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..analysis import fidelity_drop_onset
 from ..names import TICKET_VARIANTS
 from ..results import existing_inputs, is_toric, load_figure_tables
-from .common import HEP_FRACTION, HEP_POINTS, fidelity_rows, g, hep_level, path, pruned, ticket_values
-from .toric import ticket_advantage
+from .common import HEP_FRACTION, HEP_POINTS, ROUND_WINDOW, fidelity_rows, g, hep_level, path, pruned, ticket_values
+from .toric import MIN_ONSET_BASE, ticket_advantage
 
 COLUMNS = ["quantity", "run", "paper", "ours", "from"]
 REPLICA_COLUMN = "other seeds"
@@ -45,19 +47,27 @@ def _source(where: str, points: pd.DataFrame) -> str:
     return f"{where} ({'exact' if points.attrs.get('exact') else 'Monte Carlo'})"
 
 
-def _fidelity_rows(tables, run: str, stated: str) -> list[list]:
+def _fidelity_rows(tables, run: str, stated: str, onset: bool = False) -> list[list]:
     """rho_c (the neighbour-fidelity minimum of the IMP-WR path) beside the paper's ``stated``
-    value, and the depth of the drop there."""
+    value, and the depth of the drop there; with ``onset``, first the rho where the fidelity first
+    drops out of the path (the toric code's rho_c: after the onset the fidelities scatter)."""
     fid = fidelity_rows(tables, run)
+    where = f"runs/{run}/imp_wr/fidelity.csv"
     if fid.empty:
-        return [["rho_c (neighbour-fidelity minimum)", run, stated, UNDER_WAY, f"runs/{run}/imp_wr/fidelity.csv"]]
-    # the exact fidelity where the states could be enumerated, else the Monte Carlo estimate
-    exact = "fidelity_exact" in fid and np.isfinite(pd.to_numeric(fid["fidelity_exact"], errors="coerce")).all()
-    column = "fidelity_exact" if exact else "fidelity"
-    k = int(np.argmin(fid[column].to_numpy(float)))
-    source = f"runs/{run}/imp_wr/fidelity.csv ({'exact' if exact else 'Monte Carlo'})"
-    return [["rho_c (neighbour-fidelity minimum)", run, stated, g(float(fid["rho"].iloc[k])), source],
-            ["depth of the fidelity drop (largest 1 - F)", run, FIGURE_ONLY, g(1 - float(fid[column].iloc[k])), source]]
+        return [["rho_c (neighbour-fidelity minimum)", run, stated, UNDER_WAY, where]]
+    # fidelity_rows holds the exact fidelity where the states could be enumerated
+    source = f"{where} ({'exact' if fid.attrs.get('exact') else 'Monte Carlo'})"
+    F = fid["fidelity"].to_numpy(float)
+    k = int(np.argmin(F))
+    rows = []
+    if onset:
+        first = fidelity_drop_onset(fid, MIN_ONSET_BASE)
+        rows.append(["rho where the neighbour fidelity first drops (out of the denser pairs)", run, stated,
+                     "no drop" if first is None else f"{g(first['rho_c'])} (1 - F = {g(1 - first['fidelity'], 2)})",
+                     source])
+    return rows + [["rho_c (neighbour-fidelity minimum)", run, FIGURE_ONLY if onset else stated,
+                    g(float(fid["rho"].iloc[k])), source],
+                   ["depth of the fidelity drop (largest 1 - F)", run, FIGURE_ONLY, g(1 - float(F[k])), source]]
 
 
 def _fig3_rows(tables, run: str, settings: dict) -> list[list]:
@@ -79,14 +89,29 @@ def _fig3_rows(tables, run: str, settings: dict) -> list[list]:
               g(pruned(mx)["value"].tail(HEP_POINTS).median()), where],
              ["largest |M_z| along the path", run, "symmetry breaking seen only from L = 7" + (
                  " (none expected here)" if L < 7 else ""), g(float(mz["value"].abs().max())), where]]
+    fid = fidelity_rows(tables, run)
+    if not fid.empty:
+        # the rounds around the fidelity minimum: where the paper sees M_x dip (from L = 7)
+        it = int(fid["iteration_from"].to_numpy()[np.argmin(fid["fidelity"].to_numpy(float))])
+        near = pruned(mx)[(pruned(mx)["iteration"] - it).abs() <= ROUND_WINDOW]
+        before = pruned(mx)[pruned(mx)["iteration"] < it - ROUND_WINDOW].tail(HEP_POINTS)
+        if not near.empty and not before.empty:
+            dip = float(near["value"].min()) - float(before["value"].median())
+            rows.append([f"M_x near rho_c: the lowest within {ROUND_WINDOW} rounds of the fidelity minimum, "
+                         f"minus the median of the {HEP_POINTS} rounds before (negative: a dip)", run,
+                         "M_x dips near rho_c from L = 7", g(dip), where])
     return rows
 
 
 def _fig4_rows(tables, run: str, settings: dict, tickets_trained: bool) -> list[list]:
+    """Per width (Fig. 4b): the dense error, the IMP-WR plateaus and the fidelity drop; at the
+    width with tickets (Fig. 4a) also their advantage over IMP-WR."""
     points = path(tables, run)
     where = _source(f"runs/{run}/imp_wr/history.csv", points)
+    dense = [["dense eps_rel", run, FIGURE_ONLY, g(points["value"].iloc[0]) if not points.empty else UNDER_WAY,
+              where]]
     if not _finished(points, settings):
-        return [["IMP-WR low-error plateau eps_rel", run, FIGURE_ONLY, UNDER_WAY, where]]
+        return dense + [["IMP-WR low-error plateau eps_rel", run, FIGURE_ONLY, UNDER_WAY, where]]
     p = pruned(points)
     lep, hep = float(p["value"].head(HEP_POINTS).median()), hep_level(points)
     on_hep = p[p["value"] >= HEP_FRACTION * hep]
@@ -94,14 +119,17 @@ def _fig4_rows(tables, run: str, settings: dict, tickets_trained: bool) -> list[
     # and every sparser round stay above LEAVES_LEP x the level
     below = np.flatnonzero(p["value"].to_numpy(float) < LEAVES_LEP * lep)
     left = p.iloc[below[-1] + 1:] if below.size else p
-    rows = [[f"IMP-WR low-error plateau eps_rel (median of the {HEP_POINTS} densest rounds)", run, FIGURE_ONLY,
-             g(lep), where],
-            [f"rho where IMP-WR leaves the low-error plateau for good (this and every sparser round at eps_rel >= "
-             f"{LEAVES_LEP:g}x its level)", run, FIGURE_ONLY, g(float(left["rho"].max())) if not left.empty
-             else "not reached", where],
-            [f"rho where IMP-WR reaches the high-error plateau (eps_rel >= {HEP_FRACTION:g} x its level {g(hep)})",
-             run, FIGURE_ONLY, g(float(on_hep["rho"].max())) if not on_hep.empty else "not reached", where]]
-    rows += _fidelity_rows(tables, run, "16 (alpha 4-32)")
+    rows = dense + [
+        [f"IMP-WR low-error plateau eps_rel (median of the {HEP_POINTS} densest rounds)", run, FIGURE_ONLY,
+         g(lep), where],
+        [f"rho where IMP-WR leaves the low-error plateau for good (this and every sparser round at eps_rel >= "
+         f"{LEAVES_LEP:g}x its level)", run, FIGURE_ONLY, g(float(left["rho"].max())) if not left.empty
+         else "not reached", where],
+        [f"rho where IMP-WR reaches the high-error plateau (eps_rel >= {HEP_FRACTION:g} x its level {g(hep)})",
+         run, FIGURE_ONLY, g(float(on_hep["rho"].max())) if not on_hep.empty else "not reached", where]]
+    rows += _fidelity_rows(tables, run, "rho_c = 16 (alpha 4-32)", onset=True)
+    if not settings["tickets"]["variants"]:
+        return rows
     wide = ticket_values(tables, run)
     tickets = f"runs/{run}/tickets/*.json ({'exact' if wide.attrs.get('exact') else 'Monte Carlo'})"
     advantage_row = (f"tickets' advantage over IMP-WR at rho = {TORIC_TICKET_WINDOW[0]:g}-{TORIC_TICKET_WINDOW[1]:g} "
@@ -138,7 +166,7 @@ def beside_the_paper(plan, results: Path) -> pd.DataFrame:
         rows += _fig3_rows(tables, run, plan.runs[run])
     tables = load_figure_tables(plan, "fig4", existing_inputs(plan.figure_inputs("fig4"), results)).for_figure(plan.figures["fig4"])
     for run in plan.figures["fig4"]["runs"]:
-        if is_toric(tables.run_info(run)) and plan.runs[run]["tickets"]["variants"]:
+        if is_toric(tables.run_info(run)):
             trained = all((results / plan.ticket_file(run, v, i)).is_file() for v, i in plan.tickets(run))
             rows += _fig4_rows(tables, run, plan.runs[run], trained)
     spec = plan.rbm_figures["rbm_fig2"]
