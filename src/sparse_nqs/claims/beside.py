@@ -156,8 +156,9 @@ def _fig4_rows(tables, run: str, settings: dict, tickets_trained: bool) -> list[
 
 def beside_the_paper(plan, results: Path) -> pd.DataFrame:
     """The table of this module's docstring for the runs of ``plan`` found under ``results``."""
+    from ..external import QUCUMBER_LABEL
     from ..figures.rbm import RBMTables
-    from .rbm import SOURCE_FRACTIONS, first_damage
+    from .rbm import DAMAGE_FACTOR, SOURCE_FRACTIONS, damage_fraction, fraction_words, first_damage
 
     results = Path(results)
     rows = []
@@ -184,6 +185,17 @@ def beside_the_paper(plan, results: Path) -> pd.DataFrame:
                 ours = (f"{fraction:.1%} ({measure}; {basis})" if math.isfinite(fraction)
                         else f"none up to {history.pruned.max():.1%}")
             rows.append([f"first damage, fraction pruned (h = {h:g})", run, SOURCE_FRACTIONS.get(h, ""), ours, where])
+            external = rbm.qucumber(run)
+            if external is not None and external.finished and ours != UNDER_WAY:
+                # one criterion both paths have: the exact KL alone, against its own dense value
+                quantity = (f"first damage by the exact KL alone (KL >= {DAMAGE_FACTOR:g}x its dense value to the "
+                            f"end), fraction pruned (h = {h:g})")
+                end = float(history.pruned.max())
+                rows += [[quantity, run, SOURCE_FRACTIONS.get(h, ""),
+                          fraction_words(damage_fraction(history, "kl_exact"), end), where],
+                         [quantity + f"; {QUCUMBER_LABEL}", run, SOURCE_FRACTIONS.get(h, ""),
+                          fraction_words(damage_fraction(external.table, "kl_exact"), end),
+                          f"sparse_nqs/external/{external.directory.name}/imp_ct.csv (QuCumber {external.record['versions']['qucumber']})"]]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -105,7 +105,7 @@ def first_damage(tables: RBMTables, run: str, measures=MEASURES) -> tuple[float,
     return fraction, measure, basis
 
 
-def _fraction(value: float, end: float) -> str:
+def fraction_words(value: float, end: float) -> str:
     return f"{value:.1%}" if math.isfinite(value) else f"none up to {end:.1%}"
 
 
@@ -139,7 +139,7 @@ def critical_damaged_first(tables: RBMTables, spec: dict, fig: str) -> list[dict
     first = {h: first_damage(tables, runs[h]) for h in (1.0, 2.0)}
     end = {h: float(paths[h].pruned.max()) for h in (1.0, 2.0)}
     measured = "; ".join(
-        f"h = {h:g}: {_fraction(first[h][0], end[h])} pruned{f' ({first[h][1]})' if first[h][1] else ''}, "
+        f"h = {h:g}: {fraction_words(first[h][0], end[h])} pruned{f' ({first[h][1]})' if first[h][1] else ''}, "
         f"source {SOURCE_FRACTIONS[h]}" for h in (1.0, 2.0)) + f"; threshold: {first[1.0][2]}"
     subject = f"N = {tables.settings[runs[1.0]]['model']['N']}"
     f1, f2 = first[1.0][0], first[2.0][0]
@@ -212,7 +212,7 @@ def larger_systems_prune_further(tables: RBMTables, spec: dict, fig: str) -> lis
     if any(p.empty for p in paths):
         return [LARGER_N.undecided("", fig, "a pruning path is missing")]
     fractions = [first_damage(tables, r, ("c_mse",))[0] for r in runs]
-    measured = ", ".join(f"N = {tables.settings[r]['model']['N']}: {_fraction(f, p.pruned.max())}"
+    measured = ", ".join(f"N = {tables.settings[r]['model']['N']}: {fraction_words(f, p.pruned.max())}"
                          for r, f, p in zip(runs, fractions, paths))
     if not any(math.isfinite(f) for f in fractions):
         return [LARGER_N.undecided("h = 1", fig, measured + ": no run's C(d) is damaged along its path")]

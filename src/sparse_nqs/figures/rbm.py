@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .. import paths
+from ..external import QUCUMBER_LABEL, qucumber_path
 from ..pruning.checkpoint import load_checkpoint
 from ..pruning.schedule import remaining_weight_sequence
 from ..rbm.model import log_probabilities, min_connected_weights, rbm_weights
@@ -72,6 +73,10 @@ class RBMTables:
             if not frame.empty:  # a copy first: the history tables are wide (histogram and C(d) columns)
                 setattr(tables, name, frame.assign(pruned=1 - frame["n"] / frame.run.map(tables.n_init)))
         return tables
+
+    def qucumber(self, run: str):
+        """The shipped QuCumber path with this run's data set and schedule (None if there is none)."""
+        return qucumber_path(self.settings[run], self.data.get(run))
 
     def n_init(self, run: str) -> int:
         from ..rbm.run import n_hidden
@@ -161,9 +166,17 @@ def _errors_panel(ax, tables, run, method, columns, logy=True) -> bool:
     if path.empty:
         note(ax, "no pruning path yet")
         return False
+    colours = {}
     for column in columns:
         if column in path and path[column].notna().any():
-            ax.plot(path.pruned, path[column], marker="o", markersize=3, label=ERRORS.get(column, column))
+            line, = ax.plot(path.pruned, path[column], marker="o", markersize=3, label=ERRORS.get(column, column))
+            colours[column] = line.get_color()
+    external = tables.qucumber(run) if method == tables.settings[run]["pruning"]["methods"][0] else None
+    if external is not None:  # the same path trained by QuCumber: dashed, hollow, in the same colour
+        for column, colour in colours.items():
+            if column in external.table:
+                ax.plot(external.table["pruned"], external.table[column], ls="--", marker="o", markersize=3,
+                        mfc="none", color=colour, label=f"{ERRORS.get(column, column)}, {QUCUMBER_LABEL}")
     if logy:
         ax.set_yscale("log")
     _disconnection(ax, tables, run)
