@@ -480,3 +480,24 @@ def test_the_default_config_reproduces_the_source_s_rbm_settings():
     assert source["pruning"]["p_r"] == 0.1 and source["pruning"]["iterations"] == 18
     assert source["data"]["n_samples"] == 100_000
     assert plan.rbm_runs["rbm_n18_h2"]["model"]["h"] == 2.0
+
+
+def test_a_system_can_have_a_dmrg_schedule_of_its_own_and_an_unknown_one_is_named():
+    """references.dmrg_systems.<system> replaces the common DMRG schedule for that system (or data set)
+    alone: every other system's options, the reference rule's params, stay as they were."""
+    config = load_config(ROOT / "workflow" / "presets" / "paper-subset.yaml")
+    plan = Plan.from_config(config)
+    common = {"method": "auto", "dmrg_backend": "tenpy", "dmrg_sweeps": None, "dmrg_maxdims": None, "dmrg_cutoff": None}
+    assert plan.reference_options("tfim_L5_k3.04438_open") == common  # as published
+    config = copy.deepcopy(config)
+    config["references"]["dmrg_systems"] = {"tfim_L7_k3.04438_open": {"dmrg_maxdims": [10, 100], "dmrg_cutoff": 1e-12}}
+    plan = Plan.from_config(config)
+    assert plan.reference_options("tfim_L7_k3.04438_open") == {**common, "dmrg_maxdims": [10, 100], "dmrg_cutoff": 1e-12}
+    assert plan.reference_options("tfim_L5_k3.04438_open") == common
+    assert plan.data_params("tfim_chain_N18_k1_open_n100000_s0")["references"] == common
+    config["references"]["dmrg_systems"] = {"tfim_L9_k3.04438_open": {"dmrg_maxdims": [10]}}
+    with pytest.raises(ConfigError, match=r"references\.dmrg_systems\.tfim_L9_k3\.04438_open: no system"):
+        Plan.from_config(config)
+    config["references"]["dmrg_systems"] = {"tfim_L7_k3.04438_open": {"maxdims": [10]}}
+    with pytest.raises(ConfigError, match="maxdims"):
+        Plan.from_config(config)

@@ -422,7 +422,9 @@ def run_data(args) -> int:
     if out.suffix != ".npz":
         raise UsageError(f"--out: the samples file must end in .npz, got {out}")
     _check_writable_file(out, "--out")
-    options = Plan.from_config(config).references
+    from .rbm.run import data_system
+
+    options = Plan.from_config(config).reference_options(data_system(settings))
     schedule = DMRGSchedule.from_options(options["dmrg_sweeps"], options["dmrg_maxdims"], options["dmrg_cutoff"])
     record = write_data(out, out.with_suffix(".json"), chain_model(settings), settings["data"]["n_samples"],
                         settings["data"]["seed"], options["dmrg_backend"], schedule)

@@ -16,7 +16,8 @@ nothing of Snakemake. Paths are relative to the results directory:
 
 Config sections used here (besides ``defaults`` and ``runs``, see :mod:`sparse_nqs.config`):
 
-    references: {method: auto, dmrg_backend: tenpy, dmrg_sweeps: null, dmrg_maxdims: null, dmrg_cutoff: null}
+    references: {method: auto, dmrg_backend: tenpy, dmrg_sweeps: null, dmrg_maxdims: null, dmrg_cutoff: null,
+                 dmrg_systems: {}}
     figures:    {fig1: {runs: [...], reference: {kind: record | nqs, runs: [...], n_best: 3}}, ...,
                  fig4: {runs: [...], weights_run: NAME}, fig7: {L: [2, 3], W: [...]}};
                 reference.kappa_c_field moves the reference of kappa_c runs to another field
@@ -50,7 +51,7 @@ def _merged(defaults: dict, given: dict | None, where: str) -> dict:
     for key, value in (given or {}).items():
         if key not in defaults:
             raise ConfigError(f"unknown config key '{where}.{key}'")
-        if isinstance(defaults[key], dict) and isinstance(value, dict):
+        if isinstance(defaults[key], dict) and defaults[key] and isinstance(value, dict):  # {}: a free mapping
             out[key] = _merged(defaults[key], value, f"{where}.{key}")
         else:
             out[key] = copy.deepcopy(value)
@@ -85,6 +86,11 @@ class Plan:
         given = (config.get("rbm") or {}).get("figures") or {}
         plan.rbm_figures = {fig: {"runs": [], "caption": "", **(given.get(fig) or {})} for fig in RBM_FIGURES}
         plan.references = _merged(REFERENCE_DEFAULTS, config.get("references"), "references")
+        for name in plan.references["dmrg_systems"]:
+            if name not in plan.systems and name not in plan.data_sets:
+                raise ConfigError(f"references.dmrg_systems.{name}: no system or data set of that name "
+                                  f"(systems: {', '.join(sorted(plan.systems))}; data sets: "
+                                  f"{', '.join(sorted(plan.data_sets)) or 'none'})")
         plan.plotting = _merged(PLOTTING_DEFAULTS, config.get("plotting"), "plotting")
         plan.resources = _merged(RESOURCE_DEFAULTS, config.get("resources"), "resources")
         return plan
@@ -161,10 +167,18 @@ class Plan:
                       "pruning": {k: self.rbm_runs[run]["pruning"][k] for k in ("p_r", "first_p_r", "iterations")}}
                 for run in self.rbm_figures[fig]["runs"]}
 
+    def reference_options(self, name: str) -> dict:
+        """How the record of one system, or the data of one data set, is computed: the ``references``
+        settings with ``references.dmrg_systems.<name>`` in place of the common DMRG schedule
+        (the rule's params: a schedule given to one system reruns that system only)."""
+        options = {k: v for k, v in self.references.items() if k != "dmrg_systems"}
+        options.update(self.references["dmrg_systems"].get(name) or {})
+        return options
+
     def data_params(self, data_set: str) -> dict:
         """What one data set depends on: the chain, the data settings and (N > 20) the DMRG settings."""
         s = self.data_sets[data_set]
-        return {"model": s["model"], "data": s["data"], "references": self.references}
+        return {"model": s["model"], "data": s["data"], "references": self.reference_options(data_set)}
 
     def data_of(self, run: str) -> str:
         from .rbm.run import data_system

@@ -220,8 +220,9 @@ def published_plan(target: Path, manifest: dict):
 
 def extension_gap(target: Path, manifest: dict, fingerprints: dict, plan) -> str:
     """Why the config of ``plan`` (its ``fingerprints``) does not extend the publication's, or "" if
-    it does: every published run is in it with the same settings, and so are the reference
-    settings. New runs, and figures that draw them, are what an extension adds."""
+    it does: every published run is in it with the same settings, and every published system's
+    reference (and data set) is made the same way. New runs, their systems' reference settings, and
+    figures that draw them are what an extension adds."""
     published = manifest["fingerprints"]["runs"]
     ours = fingerprints["runs"]
     dropped = sorted(set(published) - set(ours))
@@ -230,8 +231,11 @@ def extension_gap(target: Path, manifest: dict, fingerprints: dict, plan) -> str
     changed = sorted(r for r in published if ours[r] != published[r])
     if changed:
         return "changed settings of run(s) " + ", ".join(changed)
-    if published_plan(target, manifest).references != plan.references:
-        return "changed reference settings"
+    theirs = published_plan(target, manifest)
+    changed = sorted(name for name in [*theirs.systems, *theirs.data_sets]
+                     if theirs.reference_options(name) != plan.reference_options(name))
+    if changed:
+        return "changed reference settings of " + ", ".join(changed)
     return ""
 
 

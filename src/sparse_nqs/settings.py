@@ -231,6 +231,8 @@ class ReferenceSettings:
     dmrg_sweeps: int | None = _opt(None, "DMRG sweeps (null: the paper's schedule)")
     dmrg_maxdims: list | None = _opt(None, "bond dimension per sweep (null: the paper's 10 ... 3000)")
     dmrg_cutoff: float | None = _opt(None, "singular-value cutoff (null: the backend's paper default)")
+    dmrg_systems: dict = _opt({}, "per system (its name under results/references/ or results/data/): "
+                                  "dmrg_sweeps, dmrg_maxdims, dmrg_cutoff in place of the common ones")
 
 
 @dataclass(frozen=True)

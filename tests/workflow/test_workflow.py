@@ -220,6 +220,14 @@ def test_adding_a_kappa_value_adds_only_the_new_jobs(smoke_build):
     jobs = planned_jobs(workdir, write_config(workdir, "kappa.yaml", add))
     assert jobs == {"reference": 1, "pretrain": 1, "evaluate_dense": 1, "prune": 1, "evaluate": 1, "plot_fig2": 1,
                     "claims": 1, "all": 1}
+    # a DMRG schedule of its own for one system remakes that system's record only (no training)
+    from sparse_nqs.config.check import load_config
+    from sparse_nqs.plan import Plan
+
+    system = Plan.from_config(load_config(SMOKE)).system("ffnn_L2")
+    jobs = planned_jobs(workdir, write_config(workdir, "dmrg.yaml", lambda c: c.setdefault("references", {}).update(
+        dmrg_systems={system: {"dmrg_maxdims": [10, 20]}})))
+    assert jobs["reference"] == 1 and not {"pretrain", "prune", "ticket", "rbm_data"} & set(jobs), jobs
 
 
 def test_killed_pruning_job_resumes_without_repeating_rounds(smoke_build):

@@ -7,7 +7,7 @@ rule reference:
         result(paths.reference("{system}")),
     params:
         model=lambda wc: PLAN.systems[wc.system],
-        settings=PLAN.references,
+        settings=lambda wc: PLAN.reference_options(wc.system),
     threads: res("reference", "threads")
     resources:
         mem_mb=res("reference", "mem_mb"),
