@@ -1,0 +1,144 @@
+"""The paper's own plotted data (``sparse_nqs/external/paper/``, read from the authors' figure PDFs by
+:mod:`sparse_nqs.external.paper_extract`; its README says how), and which of our runs each curve
+belongs to.
+
+A curve of the paper is set beside a run of ours only where the run is the paper's run: the same
+system (model, L, kappa, boundary), the same network (kind and width) and the same pruning rate;
+a miniature of it (the default run's 4x4 networks) is not. :data:`PAPER_RUNS` says, for each
+figure, which settings its curves were made with (the paper's Tables 3-6).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import HERE
+
+DATA = HERE / "paper"
+#: the label a figure gives the paper's curves (never one of ours)
+PAPER_LABEL = "paper (authors' figure data)"
+KAPPA_C = 3.04438
+#: the settings behind the paper's curves, per figure and panel: (model, network, p_r) as functions of
+#: a curve's keys (its legend entry and panel: L, alpha, kappa, network)
+_TFIM_10 = {"name": "tfim", "L": 10, "kappa": KAPPA_C, "boundary": "open"}
+
+
+def _fig1(keys: dict) -> dict:
+    network = {"ffnn": {"kind": "ffnn", "alpha": 5.0}, "cnn": {"kind": "cnn", "n_filters": 4},
+               "rescnn": {"kind": "rescnn", "n_filters": 16, "n_blocks": 4}}[keys["network"]]
+    return {"model": _TFIM_10, "network": network, "p_r": 0.05 if keys["network"] == "cnn" else 0.12}
+
+
+def _fig2(keys: dict) -> dict:
+    alpha = keys.get("alpha") if _given(keys.get("alpha")) else 5.0
+    kappa = keys.get("kappa") if _given(keys.get("kappa")) else KAPPA_C
+    return {"model": {**_TFIM_10, "kappa": float(kappa)}, "network": {"kind": "ffnn", "alpha": float(alpha)},
+            "p_r": 0.12}
+
+
+def _fig3(keys: dict) -> dict:
+    return {"model": {**_TFIM_10, "L": int(keys["L"])}, "network": {"kind": "ffnn", "alpha": 8.0}, "p_r": 0.12}
+
+
+def _fig4(keys: dict) -> dict:
+    return {"model": {"name": "toric", "L": 3}, "network": {"kind": "ffnn", "alpha": float(keys["alpha"])},
+            "p_r": 0.12}
+
+
+PAPER_RUNS = {"fig1": _fig1, "fig2": _fig2, "fig3": _fig3, "fig4": _fig4}
+
+
+def _given(value) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def _has(rows: pd.DataFrame, key: str) -> np.ndarray:
+    """Which rows have a value in ``key`` (a boolean array: also for an empty table)."""
+    return rows[key].map(_given).to_numpy(dtype=bool)
+
+
+@lru_cache(maxsize=None)
+def _table(name: str) -> pd.DataFrame:
+    return pd.read_csv(DATA / f"{name}.csv")
+
+
+def points(figure: str) -> pd.DataFrame:
+    """Every plotted point of one figure of the paper (empty if the data are not shipped)."""
+    path = DATA / f"{figure}.csv"
+    return _table(figure).copy() if path.is_file() else pd.DataFrame()
+
+
+def legend() -> pd.DataFrame:
+    return _table("legend").copy() if (DATA / "legend.csv").is_file() else pd.DataFrame()
+
+
+def axes() -> pd.DataFrame:
+    return _table("axes").copy() if (DATA / "axes.csv").is_file() else pd.DataFrame()
+
+
+def is_papers_run(settings: dict, paper: dict) -> bool:
+    """Whether a run's resolved settings are those of a paper's run (system, network, p_r)."""
+    model, network = settings.get("model") or {}, settings.get("network") or {}
+    for key, value in paper["model"].items():
+        ours = model.get(key)
+        if isinstance(value, float) and not (ours is not None and math.isclose(float(ours), value, abs_tol=1e-9)):
+            return False
+        if not isinstance(value, float) and ours != value:
+            return False
+    for key, value in paper["network"].items():
+        ours = network.get(key)
+        if ours is None or (float(ours) != float(value) if isinstance(value, float) else ours != value):
+            return False
+    return math.isclose(float((settings.get("pruning") or {}).get("p_r", math.nan)), paper["p_r"])
+
+
+def curve_keys(row) -> dict:
+    """The keys of a curve (its legend entry and panel) from one of its rows."""
+    return {k: row[k] for k in ("L", "alpha", "kappa", "network") if k in row and _given(row[k])}
+
+
+def curves_of_run(figure: str, settings: dict) -> pd.DataFrame:
+    """The points of the paper's curves of ``figure`` that belong to the run with ``settings``
+    (every panel; empty where the run is not one of the paper's). Marker lines (``line``) are left out."""
+    table = points(figure)
+    if table.empty or figure not in PAPER_RUNS:
+        return pd.DataFrame()
+    if "line" in table:
+        table = table[~_has(table, "line")]
+    table = table[table["x_name"].isin(["n", "rho"])]  # pruning paths (not the scatter of the inset)
+    keep = np.zeros(len(table), dtype=bool)
+    for (panel, curve), rows in table.groupby(["panel", "curve"]):
+        try:
+            paper = PAPER_RUNS[figure](curve_keys(rows.iloc[0]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        if is_papers_run(settings, paper):
+            keep |= ((table["panel"] == panel) & (table["curve"] == curve)).to_numpy()
+    return table[keep].sort_values(["panel", "curve", "point"])
+
+
+def curve(figure: str, panel: str, settings: dict, *, method: str | None = "imp_wr",
+          variant: str | None = None) -> pd.DataFrame:
+    """One curve of the paper (x, y in plotting order) for the run with ``settings``: the IMP-WR path
+    (``method``), or a ticket variant (``variant``); empty where the run is not the paper's."""
+    rows = curves_of_run(figure, settings)
+    if rows.empty:
+        return pd.DataFrame(columns=["x", "y"])
+    rows = rows[rows["panel"] == panel]
+    if variant is not None:
+        rows = rows[(rows["variant"] == variant).to_numpy(dtype=bool)] if "variant" in rows else rows.iloc[:0]
+    else:
+        if "variant" in rows:
+            rows = rows[~_has(rows, "variant")]
+        if method is not None and "method" in rows and _has(rows, "method").any():
+            rows = rows[(rows["method"] == method).to_numpy(dtype=bool)]
+    return rows[["x", "y"]].reset_index(drop=True)
+
+
+__all__ = ["DATA", "PAPER_LABEL", "PAPER_RUNS", "axes", "curve", "curves_of_run", "is_papers_run", "legend",
+           "points"]
