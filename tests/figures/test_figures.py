@@ -534,3 +534,31 @@ def test_the_inset_covers_no_data_point_even_when_every_corner_has_some(logy):
         for px, py in ax.transData.transform(line.get_xydata()):
             assert not (box.x0 <= px <= box.x1 and box.y0 <= py <= box.y1), (px, py, box)
     plt.close(figure)
+
+
+def test_the_papers_own_curves_are_drawn_behind_the_papers_runs_only():
+    """Fig. 3 and Fig. 4 draw the authors' plotted data (sparse_nqs.external.paper) behind each run
+    that is the paper's run (system, network, p_r), pale and wide in the run's colour, with one legend
+    entry that names them; a run with other settings (another boundary, width or lattice) gets none."""
+    from sparse_nqs.external.paper import PAPER_LABEL
+    from sparse_nqs.figures.shared import PAPER_STYLE
+
+    def pale(ax):
+        return [line for line in ax.lines if line.get_linewidth() == PAPER_STYLE["linewidth"] and len(line.get_xdata())]
+
+    for fig, per_panel in (("fig3", [7, 7, 7, 7]), ("fig4", [4, 4])):
+        tables, spec = synthetic(fig)
+        tables.runs = tables.runs.assign(boundary="open")
+        figure = draw_figure(fig, tables, spec, dict(PLOTTING_DEFAULTS))
+        counts = [len(pale(ax)) for ax in figure.axes[:len(per_panel)]]
+        assert counts == per_panel, (fig, counts)
+        labels = [t.get_text() for legend in figure.legends for t in legend.get_texts()]
+        labels += [t.get_text() for ax in figure.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+        assert PAPER_LABEL in labels, fig
+        for ax in figure.axes[:len(per_panel)]:
+            for line in pale(ax):  # in the colour of one of our curves
+                assert line.get_color() in {other.get_color() for other in ax.lines if other not in pale(ax)}
+    tables, spec = synthetic("fig3")
+    tables.runs = tables.runs.assign(boundary="periodic")
+    figure = draw_figure("fig3", tables, spec, dict(PLOTTING_DEFAULTS))
+    assert not any(pale(ax) for ax in figure.axes)

@@ -81,6 +81,16 @@ def axes() -> pd.DataFrame:
     return _table("axes").copy() if (DATA / "axes.csv").is_file() else pd.DataFrame()
 
 
+def settings_of(info: dict) -> dict:
+    """The settings :func:`is_papers_run` compares, from a row of the figures' runs table
+    (:func:`sparse_nqs.results.run_table`)."""
+    model = {k: info.get(k2) for k, k2 in (("name", "model"), ("L", "L"), ("kappa", "kappa"), ("boundary", "boundary"))}
+    network = {k: info.get(k2) for k, k2 in (("kind", "network"), ("alpha", "alpha"), ("n_filters", "n_filters"),
+                                            ("n_blocks", "n_blocks"))}
+    return {"model": {k: v for k, v in model.items() if _given(v)},
+            "network": {k: v for k, v in network.items() if _given(v)}, "pruning": {"p_r": info.get("p_r")}}
+
+
 def is_papers_run(settings: dict, paper: dict) -> bool:
     """Whether a run's resolved settings are those of a paper's run (system, network, p_r)."""
     model, network = settings.get("model") or {}, settings.get("network") or {}
@@ -92,9 +102,10 @@ def is_papers_run(settings: dict, paper: dict) -> bool:
             return False
     for key, value in paper["network"].items():
         ours = network.get(key)
-        if ours is None or (float(ours) != float(value) if isinstance(value, float) else ours != value):
+        if not _given(ours) or (float(ours) != float(value) if isinstance(value, (int, float)) else ours != value):
             return False
-    return math.isclose(float((settings.get("pruning") or {}).get("p_r", math.nan)), paper["p_r"])
+    p_r = (settings.get("pruning") or {}).get("p_r")
+    return _given(p_r) and math.isclose(float(p_r), paper["p_r"])
 
 
 def curve_keys(row) -> dict:
@@ -122,14 +133,16 @@ def curves_of_run(figure: str, settings: dict) -> pd.DataFrame:
     return table[keep].sort_values(["panel", "curve", "point"])
 
 
-def curve(figure: str, panel: str, settings: dict, *, method: str | None = "imp_wr",
+def curve(figure: str, panel: str | None, settings: dict, *, method: str | None = "imp_wr",
           variant: str | None = None) -> pd.DataFrame:
     """One curve of the paper (x, y in plotting order) for the run with ``settings``: the IMP-WR path
-    (``method``), or a ticket variant (``variant``); empty where the run is not the paper's."""
+    (``method``), or a ticket variant (``variant``); in ``panel`` (None: the run's one panel of the
+    figure, as in Fig. 1 a-c and Fig. 2); empty where the run is not the paper's."""
     rows = curves_of_run(figure, settings)
     if rows.empty:
         return pd.DataFrame(columns=["x", "y"])
-    rows = rows[rows["panel"] == panel]
+    if panel is not None:
+        rows = rows[(rows["panel"] == panel).to_numpy(dtype=bool)]
     if variant is not None:
         rows = rows[(rows["variant"] == variant).to_numpy(dtype=bool)] if "variant" in rows else rows.iloc[:0]
     else:
@@ -137,8 +150,10 @@ def curve(figure: str, panel: str, settings: dict, *, method: str | None = "imp_
             rows = rows[~_has(rows, "variant")]
         if method is not None and "method" in rows and _has(rows, "method").any():
             rows = rows[(rows["method"] == method).to_numpy(dtype=bool)]
+    if panel is None and rows["panel"].nunique() > 1:
+        raise ValueError(f"the run has curves in panels {sorted(rows['panel'].unique())} of {figure}: name one")
     return rows[["x", "y"]].reset_index(drop=True)
 
 
 __all__ = ["DATA", "PAPER_LABEL", "PAPER_RUNS", "axes", "curve", "curves_of_run", "is_papers_run", "legend",
-           "points"]
+           "points", "settings_of"]

@@ -26,7 +26,7 @@ def draw(tables, spec, options):
             continue
         run = runs[k]
         info = tables.run_info(run)
-        guarded(ax, lth_panel, tables, run)
+        guarded(ax, lth_panel, tables, run, paper_figure="fig1")
         ax.set_title(f"{panel_letter(k)} {network_label(info, run)}", loc="left")
     inset = inset_in_free_corner(axes[-1])
     guarded(inset, dense_scatter, tables, options, False, True)

@@ -11,7 +11,7 @@ from matplotlib.transforms import blended_transform_factory
 from ..analysis import scaling_regions
 from ..names import KAPPA_C
 from ..results import error_values, fmt, is_finite, network_label, numeric, phase_of
-from .shared import ordered, suptitle
+from .shared import ordered, paper_behind, suptitle
 from .style import (
     DELTA_LABEL,
     N_LABEL,
@@ -32,6 +32,7 @@ def _delta_curve(ax, tables, run, color, label) -> tuple[np.ndarray, np.ndarray]
     if h.empty:
         return None
     info = tables.run_info(run)
+    paper_behind(ax, "fig2", info, color)
     n, (d, d_err) = numeric(h, "n"), error_values(h, "delta_e_per_spin", info)
     if not series(ax, n, d, d_err, logx=True, logy=True, color=color, marker="o", label=label):
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..analysis import DIP_CONTRAST, DIP_MIN_INFIDELITY, DIP_SIGMAS
 from ..results import error_values, fmt, has_exact, network_label, numeric
-from .shared import fidelity_panel, ordered, suptitle
+from .shared import fidelity_panel, ordered, paper_behind, suptitle
 from .style import (
     DELTA_LABEL,
     RHO_LABEL,
@@ -33,6 +33,7 @@ def draw(tables, spec, options):
     def delta(ax):
         drawn = False
         for r in runs:
+            paper_behind(ax, "fig3", tables.run_info(r), colors[r], panel="a")
             h = tables.history(r)
             if not h.empty:
                 info = tables.run_info(r)
@@ -45,11 +46,12 @@ def draw(tables, spec, options):
             note(ax, "no IMP-WR histories")
 
     def fidelity(ax):
-        minima.extend(fidelity_panel(ax, tables, runs, colors, labels))
+        minima.extend(fidelity_panel(ax, tables, runs, colors, labels, paper=("fig3", "b")))
 
     def magnetisation(ax, col):
         drawn, kinds = False, set()
         for r in runs:
+            paper_behind(ax, "fig3", tables.run_info(r), colors[r], panel={"mz": "c", "mx": "d"}[col])
             h = tables.history(r)
             if not h.empty:
                 exact = has_exact(h, col)  # the network's exact value where every row has one

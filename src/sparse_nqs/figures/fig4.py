@@ -135,11 +135,11 @@ def draw(tables, spec, options):
         if lth is None:
             note(ax, "no runs")
             return
-        lth_panel(ax, tables, lth, x="rho")
+        lth_panel(ax, tables, lth, x="rho", paper_figure="fig4", paper_panel="a")
         ax.set_title(f"(a) lottery-ticket test, {network_label(tables.run_info(lth), lth)}", loc="left")
 
     def panel_b(ax):
-        fidelity_panel(ax, tables, runs, colors, labels)
+        fidelity_panel(ax, tables, runs, colors, labels, paper=("fig4", "b"))
         ax.axvline(TORIC_RHO_C, color="black", linestyle="--", linewidth=0.9, zorder=1,
                    label=rf"$\rho_c$ = {TORIC_RHO_C:g} ({2 * TORIC_RHO_C:g} weights per plaquette)")
         legend(ax, fontsize="x-small", loc="lower left")

@@ -26,6 +26,7 @@ from .style import (
     FID_LABEL,
     N_LABEL,
     RHO_LABEL,
+    STYLE,
     VAR_LABEL,
     logscale,
     note,
@@ -142,9 +143,37 @@ def ordered(runs, tables, key):
     return sorted(runs, key=sort_key)
 
 
-def lth_panel(ax, tables, run, x="n", y="eps_rel", note_empty=True) -> bool:
-    """IMP-WR path and the isolated tickets of one run (Fig. 1, 4(a), 6)."""
+#: how the paper's own curves are drawn behind ours: wide, pale, in the colour of our curve
+PAPER_STYLE = {"linewidth": 6.0, "alpha": 0.28, "solid_capstyle": "round", "zorder": 0.5}
+
+
+def paper_behind(ax, figure: str, info: dict, color, *, panel: str | None = None, method: str = "imp_wr",
+                 variant: str | None = None) -> bool:
+    """The paper's curve of the run described by ``info`` (its row of the runs table) behind ours,
+    where the run is the paper's (:func:`sparse_nqs.external.paper.curves_of_run`); one legend
+    entry per axes (grey: the colour says whose curve it shadows)."""
+    from matplotlib.lines import Line2D
+
+    from ..external import paper
+
+    rows = paper.curve(figure, panel, paper.settings_of(info), method=method, variant=variant)
+    if rows.empty:
+        return False
+    ax.plot(rows["x"], rows["y"], color=color, label="_paper", **PAPER_STYLE)
+    if not any(getattr(h, "get_label", lambda: "")() == paper.PAPER_LABEL for h in ax.get_legend_handles_labels()[0]):
+        ax.add_line(Line2D([], [], color="0.45", label=paper.PAPER_LABEL, **PAPER_STYLE))
+    return True
+
+
+def lth_panel(ax, tables, run, x="n", y="eps_rel", note_empty=True, paper_figure: str | None = None,
+              paper_panel: str | None = None) -> bool:
+    """IMP-WR path and the isolated tickets of one run (Fig. 1, 4(a), 6); with ``paper_figure``, the
+    paper's own curves of the run behind them (where the run is the paper's)."""
     info = tables.run_info(run)
+    if paper_figure is not None and y == "eps_rel":
+        for key in ("imp_wr", *TICKET_VARIANTS):
+            paper_behind(ax, paper_figure, info, STYLE[key]["color"], panel=paper_panel,
+                         variant=None if key == "imp_wr" else key)
 
     def xs(rows):
         if x == "n":
@@ -240,10 +269,13 @@ def dense_scatter(ax, tables, options, x_is_energy: bool, small: bool) -> bool:
     return drawn
 
 
-def fidelity_panel(ax, tables, runs, colors, labels, mark_min=True) -> list[dict]:
-    """Neighbour fidelity of the IMP-WR path vs rho; returns the fidelity minimum of each run."""
+def fidelity_panel(ax, tables, runs, colors, labels, mark_min=True, paper: tuple | None = None) -> list[dict]:
+    """Neighbour fidelity of the IMP-WR path vs rho; returns the fidelity minimum of each run. With
+    ``paper`` = (figure, panel): the paper's curve of each run behind ours."""
     minima = []
     for run in runs:
+        if paper is not None:
+            paper_behind(ax, *paper[:1], tables.run_info(run), colors[run], panel=paper[1])
         f = tables.fidelity_rows(run)
         if f.empty:
             continue
