@@ -121,10 +121,12 @@ def test_the_beside_table_gives_the_ticket_advantage_over_imp_wr_in_the_papers_w
                 **at)
     tables = FigureTables(runs=pd.DataFrame([toric_run("t8", 8)]), histories=imp, tickets=t)
     settings = {"pruning": {"iterations": 29}, "tickets": {"variants": ["init_imp", "rand_imp", "init_rand"]}}
-    rows = {r[0].split(" (")[0]: r[3] for r in _fig4_rows(tables, "t8", settings, True)}
-    # the worse of the two IMP-mask tickets against the IMP-WR round of the same iteration
-    assert rows["tickets' advantage over IMP-WR at rho = 10-16"] == (
-        "x100 at rho 12 (2 decades); largest x1e+03 at rho 49.1 (3 decades)")
+    every = _fig4_rows(tables, "t8", settings, True)
+    rows = {r[0].split(" (")[0]: r[3] for r in every}
+    # the worse of the two IMP-mask tickets against the IMP-WR round of the same iteration, and the better
+    advantage = {("worse" if "worse" in r[0] else "better"): r[3] for r in every if r[0].startswith("tickets' adv")}
+    assert advantage["worse"] == "x100 at rho 12 (2 decades); largest x1e+03 at rho 49.1 (3 decades)"
+    assert advantage["better"] == "x100 at rho 12 (2 decades); largest x1e+04 at rho 49.1 (4 decades)"
     assert rows["rho where T(theta_init, m_rand) leaves the low-error plateau"] == "12"
     # every width: the dense error and the plateaus (no fidelities in these tables: under way)
     assert rows["dense eps_rel"] == "1e-06" and rows["IMP-WR low-error plateau eps_rel"] == "1e-06"

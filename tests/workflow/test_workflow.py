@@ -507,7 +507,7 @@ def test_published_results_replot_and_restore_in_fresh_clones(smoke_build, tmp_p
                              "workflow/presets/smoke.yaml"], cwd=fresh, capture_output=True, text=True)
     assert beside.returncode == 0, beside.stderr
     rows = [line.split(" | ") for line in beside.stdout.splitlines()[2:]]
-    assert rows and not [r for r in rows if r[3] == "under way"], beside.stdout
+    assert rows and not [r for r in rows if r[4] == "under way"], beside.stdout
     assert any(r[0].startswith("| rho_c") and r[1] == "ffnn_L2" for r in rows)
 
     other = clone_repository(tmp_path / "other")

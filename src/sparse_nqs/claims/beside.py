@@ -15,7 +15,9 @@ adds the column ``other seeds``: its values of the same quantities, the run-to-r
 from __future__ import annotations
 
 import argparse
+import copy
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +29,11 @@ from ..results import existing_inputs, is_toric, load_figure_tables
 from .common import HEP_FRACTION, HEP_POINTS, ROUND_WINDOW, fidelity_rows, g, hep_level, path, pruned, ticket_values
 from .toric import MIN_ONSET_BASE, ticket_advantage
 
-COLUMNS = ["quantity", "run", "paper", "ours", "from"]
+COLUMNS = ["quantity", "run", "paper", "paper (plotted)", "ours", "from"]
 REPLICA_COLUMN = "other seeds"
-FIGURE_ONLY = "shown in the figure, not stated in the text"
+FIGURE_ONLY = "not stated in the text"
+#: the paper (plotted) column where the paper has no curve of the run, or no figure data at all
+NOT_PLOTTED, NO_FIGURE_DATA = "not plotted", "no figure data (source paper)"
 #: the toric-code window of the paper's tickets "two orders of magnitude" below IMP-WR (rho = n / N)
 TORIC_TICKET_WINDOW = (10.0, 16.0)
 UNDER_WAY = "under way"
@@ -125,8 +129,9 @@ def _fig4_rows(tables, run: str, settings: dict, tickets_trained: bool) -> list[
         [f"rho where IMP-WR leaves the low-error plateau for good (this and every sparser round at eps_rel >= "
          f"{LEAVES_LEP:g}x its level)", run, FIGURE_ONLY, g(float(left["rho"].max())) if not left.empty
          else "not reached", where],
-        [f"rho where IMP-WR reaches the high-error plateau (eps_rel >= {HEP_FRACTION:g} x its level {g(hep)})",
-         run, FIGURE_ONLY, g(float(on_hep["rho"].max())) if not on_hep.empty else "not reached", where]]
+        [f"rho where IMP-WR reaches the high-error plateau (eps_rel >= {HEP_FRACTION:g} x its level)",
+         run, FIGURE_ONLY, f"{g(float(on_hep['rho'].max()))} (level {g(hep)})" if not on_hep.empty
+         else "not reached", where]]
     rows += _fidelity_rows(tables, run, "rho_c = 16 (alpha 4-32)", onset=True)
     if not settings["tickets"]["variants"]:
         return rows
@@ -136,22 +141,95 @@ def _fig4_rows(tables, run: str, settings: dict, tickets_trained: bool) -> list[
                      "(IMP-WR eps_rel / the worse m_imp ticket; the largest on the path)")
     if not tickets_trained or wide.empty or not set(TICKET_VARIANTS) <= set(wide):
         return rows + [[advantage_row, run, "about two orders of magnitude", UNDER_WAY, tickets]]
-    advantage = ticket_advantage(tables, run)
-
     def times(row) -> str:
         return f"x{g(row.ratio)} at rho {g(row.rho)} ({g(math.log10(row.ratio), 2)} decades)"
 
-    window = advantage[advantage["rho"].between(*TORIC_TICKET_WINDOW)]
-    ours = ("; ".join(times(r) for r in window.itertuples()) if not window.empty
-            else f"no ticket iteration at rho {TORIC_TICKET_WINDOW[0]:g}-{TORIC_TICKET_WINDOW[1]:g}")
-    if not advantage.empty:
-        ours += "; largest " + times(advantage.loc[advantage["ratio"].idxmax()])
+    def words(advantage) -> str:
+        window = advantage[advantage["rho"].between(*TORIC_TICKET_WINDOW)]
+        out = ("; ".join(times(r) for r in window.itertuples()) if not window.empty
+               else f"no ticket iteration at rho {TORIC_TICKET_WINDOW[0]:g}-{TORIC_TICKET_WINDOW[1]:g}")
+        if not advantage.empty:
+            out += "; largest " + times(advantage.loc[advantage["ratio"].idxmax()])
+        return out
+
+    better_row = advantage_row.replace("the worse m_imp ticket", "the better m_imp ticket")
     leaves = wide[wide["init_rand"] >= LEAVES_LEP * lep]
-    rows += [[advantage_row, run, "about two orders of magnitude", ours, tickets],
+    rows += [[advantage_row, run, "about two orders of magnitude", words(ticket_advantage(tables, run)), tickets],
+             [better_row, run, "about two orders of magnitude", words(ticket_advantage(tables, run, "better")),
+              tickets],
              [f"rho where T(theta_init, m_rand) leaves the low-error plateau (eps_rel >= {LEAVES_LEP:g}x the IMP-WR plateau)",
               run, "at a much higher rho than the m_imp tickets",
               g(float(leaves["rho"].max())) if not leaves.empty else "not reached", tickets]]
     return rows
+
+
+def _papers_rows(plan, run: str, figure: str, rows_of) -> list[list]:
+    """The rows of one of our runs computed by ``rows_of(tables, settings)`` from the paper's own
+    curves of the run (:func:`sparse_nqs.external.paper.figure_tables`): the same quantities by the
+    same code, on the rounds the paper plots (its path taken as finished where it ends)."""
+    from ..external import paper
+    from ..results import run_table
+
+    info = run_table(plan, [run]).iloc[0].to_dict()
+    tables = paper.figure_tables(figure, run, plan.runs[run], plan.summaries[run], info)
+    if tables is None:
+        return []
+    settings = copy.deepcopy(plan.runs[run])
+    if not tables.histories.empty:
+        settings["pruning"]["iterations"] = int(tables.histories["iteration"].max()) + 1
+    return rows_of(tables, settings)
+
+
+#: the panels whose curves are compared point by point: (figure, panel) -> (column, in decades)
+CURVE_PANELS = {("fig3", "a"): ("delta_e_per_spin", True), ("fig3", "b"): ("fidelity", False),
+                ("fig3", "c"): ("mz", False), ("fig3", "d"): ("mx", False), ("fig4", "a"): ("eps_rel", True),
+                ("fig4", "b"): ("fidelity", False)}
+CURVE_DISTANCE = "curve distance to the paper's plot"
+
+
+def _curve_rows(plan, run: str, figure: str, ours) -> list[list]:
+    """Per panel of the paper that shows the run: the median and largest distance of our curve from
+    the paper's over the pruning rounds both have (|log10(ours / paper)| for errors, |ours - paper|
+    for fidelities and magnetisations)."""
+    from ..external import paper
+    from ..results import run_table
+
+    info = run_table(plan, [run]).iloc[0].to_dict()
+    theirs = paper.figure_tables(figure, run, plan.runs[run], plan.summaries[run], info)
+    rows = []
+    if theirs is None:
+        return rows
+    for (fig, panel), (column, decades) in CURVE_PANELS.items():
+        if fig != figure:
+            continue
+        if column == "fidelity":
+            a, b = (fidelity_rows(t, run) for t in (ours, theirs))
+            key, value = "iteration_from", "fidelity"
+        else:
+            a, b = (path(t, run, column=column) for t in (ours, theirs))
+            key, value = "iteration", "value"
+        if a.empty or b.empty:
+            continue
+        both = a[[key, value]].merge(b[[key, value]], on=key, suffixes=("_ours", "_paper")).dropna()
+        x, y = both[f"{value}_ours"].to_numpy(float), both[f"{value}_paper"].to_numpy(float)
+        if decades:
+            keep = (x > 0) & (y > 0)
+            d, unit = np.abs(np.log10(x[keep] / y[keep])), " decades"
+        else:
+            d, unit = np.abs(x - y), ""
+        if not len(d):
+            continue
+        rows.append([f"{CURVE_DISTANCE}, Fig. {figure[3:]}{panel} ({column}): median (largest) over the rounds both "
+                     "plot", run, "", f"{len(d)} rounds", f"{g(float(np.median(d)), 2)} ({g(float(d.max()), 2)}){unit}",
+                     f"runs/{run}/imp_wr/{'fidelity' if column == 'fidelity' else 'history'}.csv"])
+    return rows
+
+
+def _with_plotted(ours: list[list], papers: list[list]) -> list[list]:
+    """Our rows [quantity, run, paper, ours, from] with the paper's plotted value of each quantity
+    after the text's (``not plotted`` where the paper has no curve for it)."""
+    plotted = {row[0]: row[3] for row in papers if row[3] != UNDER_WAY}
+    return [[q, run, text, plotted.get(q, NOT_PLOTTED), value, where] for q, run, text, value, where in ours]
 
 
 def beside_the_paper(plan, results: Path) -> pd.DataFrame:
@@ -164,12 +242,16 @@ def beside_the_paper(plan, results: Path) -> pd.DataFrame:
     rows = []
     tables = load_figure_tables(plan, "fig3", existing_inputs(plan.figure_inputs("fig3"), results)).for_figure(plan.figures["fig3"])
     for run in plan.figures["fig3"]["runs"]:
-        rows += _fig3_rows(tables, run, plan.runs[run])
+        rows += _with_plotted(_fig3_rows(tables, run, plan.runs[run]),
+                              _papers_rows(plan, run, "fig3", lambda t, s: _fig3_rows(t, run, s)))
+        rows += _curve_rows(plan, run, "fig3", tables)
     tables = load_figure_tables(plan, "fig4", existing_inputs(plan.figure_inputs("fig4"), results)).for_figure(plan.figures["fig4"])
     for run in plan.figures["fig4"]["runs"]:
         if is_toric(tables.run_info(run)):
             trained = all((results / plan.ticket_file(run, v, i)).is_file() for v, i in plan.tickets(run))
-            rows += _fig4_rows(tables, run, plan.runs[run], trained)
+            rows += _with_plotted(_fig4_rows(tables, run, plan.runs[run], trained),
+                                  _papers_rows(plan, run, "fig4", lambda t, s: _fig4_rows(t, run, s, True)))
+            rows += _curve_rows(plan, run, "fig4", tables)
     spec = plan.rbm_figures["rbm_fig2"]
     if spec["runs"]:
         files = existing_inputs(plan.rbm_figure_inputs("rbm_fig2"), results)
@@ -184,16 +266,17 @@ def beside_the_paper(plan, results: Path) -> pd.DataFrame:
                 fraction, measure, basis = first_damage(rbm, run)
                 ours = (f"{fraction:.1%} ({measure}; {basis})" if math.isfinite(fraction)
                         else f"none up to {history.pruned.max():.1%}")
-            rows.append([f"first damage, fraction pruned (h = {h:g})", run, SOURCE_FRACTIONS.get(h, ""), ours, where])
+            rows.append([f"first damage, fraction pruned (h = {h:g})", run, SOURCE_FRACTIONS.get(h, ""), NO_FIGURE_DATA,
+                         ours, where])
             external = rbm.qucumber(run)
             if external is not None and external.finished and ours != UNDER_WAY:
                 # one criterion both paths have: the exact KL alone, against its own dense value
                 quantity = (f"first damage by the exact KL alone (KL >= {DAMAGE_FACTOR:g}x its dense value to the "
                             f"end), fraction pruned (h = {h:g})")
                 end = float(history.pruned.max())
-                rows += [[quantity, run, SOURCE_FRACTIONS.get(h, ""),
+                rows += [[quantity, run, SOURCE_FRACTIONS.get(h, ""), NO_FIGURE_DATA,
                           fraction_words(damage_fraction(history, "kl_exact"), end), where],
-                         [quantity + f"; {QUCUMBER_LABEL}", run, SOURCE_FRACTIONS.get(h, ""),
+                         [quantity + f"; {QUCUMBER_LABEL}", run, SOURCE_FRACTIONS.get(h, ""), NO_FIGURE_DATA,
                           fraction_words(damage_fraction(external.table, "kl_exact"), end),
                           f"sparse_nqs/external/{external.directory.name}/imp_ct.csv (QuCumber {external.record['versions']['qucumber']})"]]
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -208,7 +291,61 @@ def with_replicas(table: pd.DataFrame, replicas: list[pd.DataFrame]) -> pd.DataF
         for row in replica.itertuples(index=False):
             values.setdefault((row.quantity, row.run), []).append(str(row.ours))
     out = table.copy()
-    out[REPLICA_COLUMN] = ["; ".join(values.get((q, r), [])) for q, r in zip(table["quantity"], table["run"])]
+    out.insert(list(out.columns).index("from"), REPLICA_COLUMN,
+               ["; ".join(values.get((q, r), [])) for q, r in zip(table["quantity"], table["run"])])
+    return out
+
+
+AGREEMENT_COLUMN = "ours against the paper's plot"
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?", re.I)
+
+
+def _first_number(text) -> float:
+    match = _NUMBER.search(str(text).replace("x", " ", 1) if str(text).startswith("x") else str(text))
+    return float(match.group()) if match else math.nan
+
+
+def _difference(quantity: str, a: float, b: float, p_r: float | None) -> tuple[float, str]:
+    """(size, words) of the difference of two values of one quantity: pruning rounds for a rho,
+    decades for a positive error or ratio, plain difference otherwise (magnetisations, changes)."""
+    if quantity.startswith("rho") and p_r:
+        d = abs(math.log(a / b) / math.log(1 - p_r)) if a > 0 and b > 0 else math.nan
+        return d, f"{d:.0f} round{'s' if round(d) != 1 else ''}"
+    if a > 0 and b > 0 and not quantity.startswith(("M_x", "dense M_x", "M_x in")):
+        d = abs(math.log10(a / b))
+        return d, f"{d:.2g} decades"
+    d = abs(a - b)
+    return d, f"{d:.2g}"
+
+
+def judged(table: pd.DataFrame, plan) -> pd.DataFrame:
+    """``table`` with the column :data:`AGREEMENT_COLUMN`: for each row with a plotted value of the
+    paper, how far ours is from it (pruning rounds for a rho, decades for errors and ratios), and,
+    where other seeds are in the table, whether that is within the run-to-run spread (ours against
+    the other seeds' value of the same quantity)."""
+    out = table.copy()
+    verdicts = []
+    for values in out.to_dict("records"):
+        plotted, ours = values.get("paper (plotted)", ""), values.get("ours", "")
+        quantity = str(values["quantity"])
+        p_r = plan.runs[values["run"]]["pruning"]["p_r"] if values["run"] in plan.runs else None
+        a, b = _first_number(ours), _first_number(plotted)
+        if quantity.startswith(CURVE_DISTANCE):  # the row is itself the comparison
+            verdicts.append("")
+            continue
+        if str(plotted) in ("", NOT_PLOTTED, NO_FIGURE_DATA) or not (math.isfinite(a) and math.isfinite(b)):
+            verdicts.append("")
+            continue
+        d, words = _difference(quantity, a, b, p_r)
+        others = [_first_number(v) for v in str(values.get(REPLICA_COLUMN, "")).split("; ") if v]
+        others = [o for o in others if math.isfinite(o)]
+        if not others:
+            verdicts.append("equal" if d == 0 else f"differs by {words}")
+            continue
+        spread, spread_words = max(_difference(quantity, a, o, p_r) for o in others)
+        verdicts.append(f"within the spread ({words}; seeds {spread_words})" if d <= spread * (1 + 1e-9)
+                        else f"differs by {words} (seeds {spread_words})")
+    out.insert(list(out.columns).index("from"), AGREEMENT_COLUMN, verdicts)
     return out
 
 
@@ -231,11 +368,12 @@ def main(argv=None) -> None:
                         help="the same runs with other seeds: their results and config (repeatable)")
     args = parser.parse_args(argv)
     configure(file_backend=True)
-    table = beside_the_paper(Plan.from_config(load_config(*args.config)), Path(args.results))
+    plan = Plan.from_config(load_config(*args.config))
+    table = beside_the_paper(plan, Path(args.results))
     if args.replica:
         table = with_replicas(table, [beside_the_paper(Plan.from_config(load_config(config)), Path(directory))
                                       for directory, config in args.replica])
-    print(markdown(table), end="")
+    print(markdown(judged(table, plan)), end="")
 
 
 if __name__ == "__main__":

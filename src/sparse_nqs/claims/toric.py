@@ -64,10 +64,11 @@ ADVANTAGE = Claim(
 )
 
 
-def ticket_advantage(tables: FigureTables, run: str) -> pd.DataFrame | None:
+def ticket_advantage(tables: FigureTables, run: str, which: str = "worse") -> pd.DataFrame | None:
     """The IMP-mask tickets' advantage over the IMP-WR path of ``run`` (Fig. 4a): at each ticket
-    iteration on the path, IMP-WR eps_rel / the worse (larger) of T(theta_init, m_imp) and
-    T(theta_rand, m_imp), with the iteration's n and rho; None where the run has no IMP-mask ticket."""
+    iteration on the path, IMP-WR eps_rel / the worse (larger; ``which="better"``: the smaller) of
+    T(theta_init, m_imp) and T(theta_rand, m_imp), with the iteration's n and rho; None where the run
+    has no IMP-mask ticket."""
     wide = ticket_values(tables, run)
     mine = [v for v in ("init_imp", "rand_imp") if v in wide]
     if wide.empty or not mine:
@@ -75,7 +76,8 @@ def ticket_advantage(tables: FigureTables, run: str) -> pd.DataFrame | None:
     imp = path(tables, run).set_index("iteration")["value"]
     common = wide[wide.index.isin(imp.index)].dropna(subset=mine)
     common = common[(common[mine] > 0).all(axis=1)]
-    return common[["n", "rho"]].assign(ratio=imp.loc[common.index].to_numpy() / common[mine].max(axis=1).to_numpy())
+    ticket = common[mine].max(axis=1) if which == "worse" else common[mine].min(axis=1)
+    return common[["n", "rho"]].assign(ratio=imp.loc[common.index].to_numpy() / ticket.to_numpy())
 
 
 def toric_tickets_beat_imp(tables: FigureTables, spec: dict, figure: str = "fig4") -> list[dict]:

@@ -155,5 +155,74 @@ def curve(figure: str, panel: str | None, settings: dict, *, method: str | None 
     return rows[["x", "y"]].reset_index(drop=True)
 
 
-__all__ = ["DATA", "PAPER_LABEL", "PAPER_RUNS", "axes", "curve", "curves_of_run", "is_papers_run", "legend",
-           "points", "settings_of"]
+#: which panel of a figure holds which column of the pipeline's tables
+PANEL_COLUMNS = {"fig3": {"a": "delta_e_per_spin", "c": "mz", "d": "mx"}, "fig4": {"a": "eps_rel"},
+                 "fig2": {None: "delta_e_per_spin"}, "fig1": {None: "eps_rel"}}
+FIDELITY_PANEL = {"fig3": "b", "fig4": "b"}
+
+
+def round_index(x, n_sequence, scale: float) -> np.ndarray:
+    """The round k (0: dense) of each plotted x on the count rule's n_k / ``scale`` (-1 if none within 1e-6)."""
+    targets = np.asarray(n_sequence, dtype=float) / scale
+    x = np.asarray(x, dtype=float)
+    k = np.abs(targets[None, :] - x[:, None]).argmin(axis=1)
+    return np.where(np.abs(targets[k] - x) <= 1e-6 * np.abs(x), k, -1)
+
+
+def figure_tables(figure: str, run: str, settings: dict, summary: dict, info: dict):
+    """The paper's curves of one of our runs as :class:`~sparse_nqs.results.FigureTables` shaped
+    like the pipeline's own (history, neighbour fidelities, tickets; the run's row ``info``), so that
+    every quantity is computed from them by the same code as from ours. Rounds are placed on the
+    run's count rule (``summary["n_sequence"]``); the values are exact as plotted. None where the
+    run is not the paper's."""
+    from ..results import FigureTables
+
+    rows = curves_of_run(figure, settings)
+    if rows.empty:
+        return None
+    N = float(summary["system"]["N"])
+    n_seq = summary["n_sequence"]
+    history = None
+    for panel, column in PANEL_COLUMNS.get(figure, {}).items():
+        mine = rows if panel is None else rows[(rows["panel"] == panel).to_numpy(dtype=bool)]
+        if "variant" in mine:
+            mine = mine[~_has(mine, "variant")]
+        if "method" in mine and _has(mine, "method").any():
+            mine = mine[(mine["method"] == "imp_wr").to_numpy(dtype=bool)]
+        if mine.empty:
+            continue
+        scale = N if mine["x_name"].iloc[0] == "rho" else 1.0
+        k = round_index(mine["x"], n_seq, scale)
+        frame = pd.DataFrame({"iteration": k - 1, column: mine["y"].to_numpy(),
+                              f"exact_{column}": mine["y"].to_numpy()})[k >= 0]
+        history = frame if history is None else history.merge(frame, on="iteration", how="outer")
+    tables = {"runs": pd.DataFrame([{**info, "run": run}])}
+    if history is not None:
+        history = history.sort_values("iteration")
+        n = np.asarray(n_seq, dtype=float)[history["iteration"].to_numpy() + 1]
+        tables["histories"] = history.assign(run=run, method="imp_wr", n=n, rho=n / N)
+    panel = FIDELITY_PANEL.get(figure)
+    fid = rows[(rows["panel"] == panel).to_numpy(dtype=bool)] if panel else rows.iloc[:0]
+    if not fid.empty:
+        k = round_index(fid["x"], n_seq, N)
+        fid = fid[k >= 0]
+        k = k[k >= 0]
+        tables["fidelity"] = pd.DataFrame({"run": run, "method": "imp_wr", "iteration_from": k - 1,
+                                           "iteration_to": k, "n": np.asarray(n_seq, dtype=float)[k],
+                                           "rho": fid["x"].to_numpy(), "fidelity": fid["y"].to_numpy(),
+                                           "fidelity_error": 0.0})
+    if "variant" in rows and _has(rows, "variant").any():
+        tickets = rows[_has(rows, "variant")]
+        scale = N if tickets["x_name"].iloc[0] == "rho" else 1.0
+        k = round_index(tickets["x"], n_seq, scale)
+        keep = k >= 0
+        tables["tickets"] = pd.DataFrame({"run": run, "variant": tickets["variant"].to_numpy()[keep],
+                                          "iteration": k[keep] - 1, "n": np.asarray(n_seq, dtype=float)[k[keep]],
+                                          "rho": np.asarray(n_seq, dtype=float)[k[keep]] / N,
+                                          "eps_rel": tickets["y"].to_numpy()[keep],
+                                          "exact_eps_rel": tickets["y"].to_numpy()[keep]})
+    return FigureTables(**tables)
+
+
+__all__ = ["DATA", "PAPER_LABEL", "PAPER_RUNS", "axes", "curve", "curves_of_run", "figure_tables", "is_papers_run",
+           "legend", "points", "round_index", "settings_of"]
