@@ -233,7 +233,10 @@ def run_replot(args) -> int:
     result = replot(plan, published, out)
     for fig, lacking in result["missing"].items():
         print(f"  {fig}: drawn without {len(lacking)} unfinished input(s), e.g. {lacking[0]}")
-    counts = result["claims"]["status"].value_counts().to_dict()
+    from .claims import is_papers_own
+
+    claims = result["claims"]
+    counts = claims[~is_papers_own(claims)]["status"].value_counts().to_dict()
     print(f"{len(result['figures'])} figures and the claims ({', '.join(f'{v} {k}' for k, v in counts.items())}) "
           f"-> {out}")
     return 0

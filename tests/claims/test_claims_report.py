@@ -170,3 +170,20 @@ def test_the_markdown_table_for_the_documents(tmp_path):
     assert [line.split(" | ")[0] for line in only_failures.splitlines()[4:]] == ["| c"]
     with pytest.raises(ValueError, match="passed"):
         claims.claims_markdown(table, statuses=["passed"])
+
+
+def test_the_papers_sentences_are_checked_on_its_own_plotted_curves_too():
+    """The Fig. 3 and Fig. 4 claims run on the authors' own figure data (every L and width of the
+    paper): decided rows labelled as the paper's data, kept out of our counts. The paper's own Fig. 4b
+    does not drop at rho 16 for its widest networks, and its Fig. 3 curves dip at rho_c ~ 2.5-3.7."""
+    from sparse_nqs.claims import _summary, is_papers_own, papers_own_claims
+
+    own = papers_own_claims()
+    assert set(own["figure"]) == {"fig3, the paper's plotted data", "fig4, the paper's plotted data"}
+    assert is_papers_own(own).all() and set(own["status"]) <= {"pass", "fail"}
+    dips = own[own["claim"].str.startswith("fidelity dip at rho_c")]
+    assert len(dips) == 7 and (dips["status"] == "pass").all()  # L = 4 .. 10
+    drop = own[own["claim"].str.startswith("toric code: fidelity drop")]
+    assert drop["status"].tolist() == ["fail"] and "α = 32" in drop["measured"].iloc[0]
+    ours = pd.DataFrame([{"claim": "c", "figure": "fig3", "status": "pass"}], columns=CLAIM_COLUMNS)
+    assert _summary(pd.concat([ours, own])).startswith("1 pass, 0 fail, 0 not applicable; on the paper's own")

@@ -93,6 +93,7 @@ CLAIMS = [
 ]
 
 __all__ = ["CLAIMS", "CLAIM_COLUMNS", "PASS", "FAIL", "NOT_APPLICABLE", "Claim", "check_claims", "check_rbm_claims",
+           "is_papers_own", "papers_own_claims",
            "claims_rst",
            "claims_markdown",
            *(check.__name__ for check, _ in CLAIMS)]
@@ -150,8 +151,36 @@ def claims_table(plan, results_dir, inputs: dict[str, dict], rbm_inputs: dict[st
     rbm_tables = {fig: RBMTables.load(results_dir, {r: plan.rbm_runs[r] for r in plan.rbm_figures[fig]["runs"]},
                                       files) for fig, files in rbm_inputs.items()}
     rbm_specs = {fig: plan.rbm_figures[fig] for fig in rbm_inputs}
-    return pd.concat([check_claims(tables, plan.figures), check_rbm_claims(rbm_tables, rbm_specs)],
-                     ignore_index=True)
+    return pd.concat([check_claims(tables, plan.figures), check_rbm_claims(rbm_tables, rbm_specs),
+                      papers_own_claims()], ignore_index=True)
+
+
+#: the figure column of a claim checked on the paper's own plotted data (not on ours)
+PAPERS_OWN = "{fig}, the paper's plotted data"
+
+
+def papers_own_claims() -> pd.DataFrame:
+    """The paper's sentences of Figs. 3 and 4 checked by the same code on the authors' own plotted
+    curves of every run of the figure (:func:`sparse_nqs.external.paper.own_figure_tables`): where a
+    sentence and the paper's figure disagree, the table says so beside our verdicts. Decided rows only
+    (``figure``: "fig3, the paper's plotted data"); not counted in the summary of ours."""
+    import copy
+
+    from ..external import paper
+    from ..settings import FIGURE_DEFAULTS
+
+    rows = []
+    for fig in paper.FIGURE_RUN_KEY:
+        tables, spec = paper.own_figure_tables(fig)
+        checked = check_claims({fig: tables}, {fig: {**copy.deepcopy(FIGURE_DEFAULTS), **spec}})
+        checked = checked[(checked["figure"] == fig) & checked["status"].isin([PASS, FAIL])]
+        rows.append(checked.assign(figure=PAPERS_OWN.format(fig=fig)))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=CLAIM_COLUMNS)
+
+
+def is_papers_own(table: pd.DataFrame) -> pd.Series:
+    """Which rows of a claims table check the paper's own plotted data (:func:`papers_own_claims`)."""
+    return table["figure"].astype(str).str.endswith(PAPERS_OWN.format(fig=""))
 
 
 def _rst_escape(text) -> str:
@@ -176,8 +205,15 @@ def claims_rst(table: pd.DataFrame) -> str:
 
 
 def _summary(table: pd.DataFrame) -> str:
-    counts = table["status"].value_counts()
-    return ", ".join(f"{int(counts.get(s, 0))} {s}" for s in STATUSES)
+    """Counts of our verdicts, then of the checks of the paper's own plotted data (if any)."""
+    own = is_papers_own(table) if "figure" in table else pd.Series(False, index=table.index)
+    counts = table[~own]["status"].value_counts()
+    text = ", ".join(f"{int(counts.get(s, 0))} {s}" for s in STATUSES)
+    if own.any():
+        theirs = table[own]["status"].value_counts()
+        text += (f"; on the paper's own plotted data: {int(theirs.get(PASS, 0))} {PASS}, "
+                 f"{int(theirs.get(FAIL, 0))} {FAIL}")
+    return text
 
 
 def claims_markdown(table: pd.DataFrame, statuses=None) -> str:
@@ -185,7 +221,7 @@ def claims_markdown(table: pd.DataFrame, statuses=None) -> str:
     (e.g. ``["pass", "fail"]``) keeps only those rows, the summary still counting every row."""
     if table is None or table.empty:
         return "No claims were checked.\n"
-    summary = f"{len(table)} checks: {_summary(table)}."
+    summary = f"{int((~is_papers_own(table)).sum())} checks: {_summary(table)}."
     if statuses:
         unknown = set(statuses) - set(STATUSES)
         if unknown:

@@ -224,5 +224,43 @@ def figure_tables(figure: str, run: str, settings: dict, summary: dict, info: di
     return FigureTables(**tables)
 
 
+#: the curve key that names the paper's runs of a figure whose claims are tested on its own data
+FIGURE_RUN_KEY = {"fig3": "L", "fig4": "alpha"}
+
+
+def own_figure_tables(figure: str):
+    """The paper's own plotted data of every run of ``figure`` (Fig. 3: L = 4 .. 10; Fig. 4: alpha =
+    4 .. 32) as one :class:`~sparse_nqs.results.FigureTables` with runs ``paper_L4``, ... and their
+    figure spec, so that a claim is checked on the authors' curves by the code that checks ours.
+    The count rule runs from each curve's dense point (n_init = rho_0 N)."""
+    from ..pruning.schedule import max_iterations, remaining_weight_sequence
+    from ..results import FigureTables
+
+    key = FIGURE_RUN_KEY[figure]
+    table = points(figure)
+    table = table[table[key].map(_given) & table["x_name"].isin(["n", "rho"])]
+    parts, names = [], []
+    for value, rows in table.groupby(key):
+        paper = PAPER_RUNS[figure]({key: value})
+        model = paper["model"]
+        N = 2 * model["L"] ** 2 if model["name"] == "toric" else model["L"] ** 2
+        dense = rows[(rows["point"] == 0) & (rows["panel"] == ("a" if figure == "fig3" else "b"))]["x"]
+        n_init = int(round(float(dense.iloc[0]) * N))
+        sequence = remaining_weight_sequence(n_init, paper["p_r"], max_iterations(n_init, paper["p_r"]))
+        name = f"paper_{key}{value:g}"
+        info = {"run": name, "system": name, "model": model["name"], "L": model["L"], "N": N,
+                "kappa": model.get("kappa"), "boundary": model.get("boundary"), "network": paper["network"]["kind"],
+                "alpha": paper["network"].get("alpha"), "n_filters": None, "n_blocks": None, "n_init": n_init,
+                "p_r": paper["p_r"], "iterations": len(sequence) - 1}
+        settings = {"model": model, "network": paper["network"], "pruning": {"p_r": paper["p_r"]}}
+        tables = figure_tables(figure, name, settings, {"system": {"N": N}, "n_sequence": sequence}, info)
+        if tables is not None:
+            parts.append(tables)
+            names.append(name)
+    merged = FigureTables(**{f: pd.concat([getattr(t, f) for t in parts], ignore_index=True)
+                             for f in ("runs", "histories", "fidelity", "tickets")})
+    return merged, {"runs": names}
+
+
 __all__ = ["DATA", "PAPER_LABEL", "PAPER_RUNS", "axes", "curve", "curves_of_run", "figure_tables", "is_papers_run",
-           "legend", "points", "round_index", "settings_of"]
+           "legend", "own_figure_tables", "points", "round_index", "settings_of"]
