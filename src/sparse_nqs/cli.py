@@ -147,7 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def published_parser(name, help_text, description):
         sub = commands.add_parser(name, help=help_text, description=description)
-        sub.add_argument("published", help="the published results directory (e.g. published/paper-subset)")
+        # optional here so that `--config X DIR` (the directory after the configs) reads as meant:
+        # argparse's --config would take DIR as one more config (published_after_configs)
+        sub.add_argument("published", nargs="?", help="the published results directory (e.g. published/paper-subset)")
         sub.add_argument("--config", nargs="+", required=True,
                          help="the config file(s) of the results, in the order given to snakemake")
         return sub
@@ -553,6 +555,19 @@ COMMANDS = {"reference": run_reference, "info": run_info, "unpack": run_unpack, 
             **{name: run_experiment for name in EXPERIMENT_COMMANDS}}
 
 
+def published_after_configs(parser, args):
+    """``sparse-nqs replot --config X published/paper-subset``: argparse gives the directory to
+    ``--config`` (it takes one or more files); a last "config" that is a directory is the published
+    directory. Without one, a usage error that shows the order."""
+    if "published" in vars(args) and args.published is None:
+        if args.config and len(args.config) > 1 and Path(args.config[-1]).is_dir():
+            args.published = args.config.pop()
+        else:
+            raise UsageError(f"{args.command} needs the published directory: sparse-nqs {args.command} "
+                             "published/<name> --config CONFIG [CONFIG ...]")
+    return args
+
+
 def main(argv=None) -> int:
     """Run one subcommand; an expected error (:class:`sparse_nqs.errors.SparseNQSError` or a usage
     error) prints one line and exits 2 before any work, a diverged training run exits 1."""
@@ -561,7 +576,8 @@ def main(argv=None) -> int:
     from .vmc.training import TrainingDivergedError
 
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = published_after_configs(parser, parser.parse_args(argv))
         configure(file_backend=False)  # float64 and the compilation cache; the CLI draws no figures
         return COMMANDS[args.command](args)
     except TrainingDivergedError as err:

@@ -70,8 +70,9 @@ class RBMTables:
         tables.data = {run: records.get(data_system(s)) for run, s in settings.items()}
         for name in ("histories", "tickets"):
             frame = getattr(tables, name)
-            if not frame.empty:  # a copy first: the history tables are wide (histogram and C(d) columns)
-                setattr(tables, name, frame.assign(pruned=1 - frame["n"] / frame.run.map(tables.n_init)))
+            if not frame.empty:  # consolidated first: the history tables are wide (histogram and C(d) columns)
+                pruned = 1 - frame["n"] / frame.run.map(tables.n_init)
+                setattr(tables, name, pd.concat([frame, pruned.rename("pruned")], axis=1))
         return tables
 
     def qucumber(self, run: str):
