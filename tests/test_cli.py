@@ -228,3 +228,17 @@ def test_every_expected_error_derives_from_the_one_base_and_keeps_its_builtin_ba
     failed_run = (ExperimentError, JuliaUnavailableError, TrainingDivergedError)
     assert all(issubclass(e, SparseNQSError) and issubclass(e, ValueError) for e in bad_input)
     assert all(issubclass(e, SparseNQSError) and issubclass(e, RuntimeError) for e in failed_run)
+
+
+def test_the_published_directory_may_follow_the_configs(tmp_path):
+    """`sparse-nqs replot --config X published/paper-subset` (the order --help's usage line suggests):
+    the directory after --config's files is the published directory; none at all is a usage error."""
+    from sparse_nqs.cli import UsageError, build_parser, published_after_configs
+
+    parser = build_parser()
+    args = published_after_configs(parser, parser.parse_args(["replot", "--config", "a.yaml", str(tmp_path)]))
+    assert args.published == str(tmp_path) and args.config == ["a.yaml"]
+    args = published_after_configs(parser, parser.parse_args(["restore", str(tmp_path), "--config", "a.yaml", "b.yaml"]))
+    assert args.published == str(tmp_path) and args.config == ["a.yaml", "b.yaml"]
+    with pytest.raises(UsageError, match="needs the published directory"):
+        published_after_configs(parser, parser.parse_args(["replot", "--config", "a.yaml", "b.yaml"]))
