@@ -242,3 +242,15 @@ def test_the_published_directory_may_follow_the_configs(tmp_path):
     assert args.published == str(tmp_path) and args.config == ["a.yaml", "b.yaml"]
     with pytest.raises(UsageError, match="needs the published directory"):
         published_after_configs(parser, parser.parse_args(["replot", "--config", "a.yaml", "b.yaml"]))
+
+
+def test_replot_refuses_to_draw_into_a_publication(tmp_path, capsys):
+    """Drawing into a publication would break its checksums: replot --out a published directory stops
+    before anything is read or written."""
+    target = tmp_path / "pub"
+    target.mkdir()
+    (target / "MANIFEST.json").write_text("{}")
+    code = main(["replot", "published/paper-subset", "--config", "published/paper-subset/config/paper-subset.yaml",
+                 "--out", str(target)])
+    assert code == 2 and sorted(p.name for p in target.iterdir()) == ["MANIFEST.json"]
+    assert "is a publication" in capsys.readouterr().err

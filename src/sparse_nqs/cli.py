@@ -222,10 +222,13 @@ def _report_code_changes(manifest: dict) -> None:
 def run_replot(args) -> int:
     from .publish import check, replot, summary
 
-    plan, fingerprints = _published_plan(args)
     published = Path(args.published)
-    manifest = check(published, fingerprints, extending=plan)
     out = Path(args.out) if args.out else Path("results") / "replot" / published.name
+    if (out / "MANIFEST.json").is_file():  # its checksums would no longer hold: only publish writes one
+        raise UsageError(f"--out: {out} is a publication (it has a MANIFEST.json); replot draws into another "
+                         "directory, `sparse-nqs publish` makes a publication")
+    plan, fingerprints = _published_plan(args)
+    manifest = check(published, fingerprints, extending=plan)
     _check_writable(out, "--out")
     print(f"{published}: {summary(manifest)}")
     _report_code_changes(manifest)
