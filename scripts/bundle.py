@@ -7,7 +7,8 @@ sys.path.insert(0, snakemake.scriptdir)  # noqa: F821 - `snakemake` is injected 
 import yaml  # noqa: E402
 from _common import REPO, job  # noqa: E402
 
-from sparse_nqs.bundle import bundle_files, config_fingerprints, pack, tracked_files  # noqa: E402
+from sparse_nqs.archive import config_fingerprints, tracked_files  # noqa: E402
+from sparse_nqs.bundle import bundle_files, pack  # noqa: E402
 from sparse_nqs.plan import Plan  # noqa: E402
 
 sm = snakemake  # noqa: F821

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from sparse_nqs.bundle import (BundleError, bundle_files, config_fingerprints, pack, read_manifest, tracked_files,
-                               unpack)
+from sparse_nqs.archive import config_fingerprints, tracked_files
+from sparse_nqs.bundle import BundleError, bundle_files, pack, read_manifest, unpack
 from sparse_nqs.config import load_config
 from sparse_nqs.io import git_commit
 from sparse_nqs.plan import Plan

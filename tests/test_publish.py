@@ -137,7 +137,7 @@ def test_a_config_that_adds_runs_extends_a_publication_and_its_figures_are_drawn
 
     import yaml
 
-    from sparse_nqs.bundle import config_fingerprints
+    from sparse_nqs.archive import config_fingerprints
     from sparse_nqs.config.check import load_config
     from sparse_nqs.plan import Plan
 

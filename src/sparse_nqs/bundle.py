@@ -15,18 +15,17 @@ the bundle is complete.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
-import subprocess
 import tarfile
 import tempfile
 import time
 from pathlib import Path, PurePosixPath
 
+from .archive import clean_commit, config_difference, restamp_after_code, sha256, tracked_files
 from .errors import SparseNQSError
-from .io import json_safe, package_versions, write_atomic
+from .io import package_versions, write_atomic
 
 SCHEMA = "sparse_nqs.bundle/1"
 MANIFEST = "MANIFEST.json"
@@ -43,24 +42,6 @@ EXCLUDED_SUFFIXES = ("partial.npz",)
 
 class BundleError(SparseNQSError, ValueError):
     """A bundle that cannot be packed or unpacked here; the message says why."""
-
-
-def config_fingerprints(plan) -> dict:
-    """SHA-256 of what the stored results depend on: each run's resolved settings, the reference
-    settings and the figure specs (``plotting`` and ``resources`` change no table)."""
-    def digest(value) -> str:
-        return hashlib.sha256(json.dumps(json_safe(value), sort_keys=True).encode()).hexdigest()
-
-    runs = {name: digest(settings) for name, settings in sorted({**plan.runs, **plan.rbm_runs}.items())}
-    whole = digest({"runs": runs, "references": plan.references, "figures": plan.figures,
-                    "rbm_figures": plan.rbm_figures})
-    return {"config": whole, "runs": runs}
-
-
-def tracked_files(root: Path) -> set[str]:
-    """The files git tracks in the clone ``root`` (relative POSIX paths; empty outside a clone)."""
-    listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z"], capture_output=True)
-    return set(listed.stdout.decode().split("\0")) - {""} if listed.returncode == 0 else set()
 
 
 def bundle_files(results_dir: Path, prefix: str = "results", tracked: set[str] = frozenset()) -> list[str]:
@@ -80,30 +61,13 @@ def bundle_files(results_dir: Path, prefix: str = "results", tracked: set[str] =
     return out
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _clean_commit(commit: str | None, what: str) -> str:
-    if not commit:
-        raise BundleError(f"{what} is not a git clone: a bundle is tied to a commit")
-    if commit.endswith("-dirty"):
-        raise BundleError(f"{what} has uncommitted changes to tracked files ({commit}): commit them first, "
-                          "so that the bundle names the code that made it")
-    return commit
-
-
 def pack(root: Path, archive: Path, files: list[str], *, commit: str | None, fingerprints: dict,
          configs: dict[str, str]) -> dict:
     """Write ``archive`` (.tar.gz) with ``files`` (relative to ``root``), ``configs`` (name -> text)
     and the manifest; returns the manifest. Written by the atomic writer (readable as any file the
     user writes: the umask decides, not the 0600 of a private temporary file)."""
     root, archive = Path(root), Path(archive)
-    commit = _clean_commit(commit, f"the workflow directory {root}")
+    commit = clean_commit(commit, f"the workflow directory {root}", BundleError)
     bad = [f for f in files if not f.startswith(UNPACKED_PREFIXES)]
     if bad:
         raise BundleError(f"cannot bundle {bad[0]}: only {', '.join(UNPACKED_PREFIXES)} are unpacked")
@@ -112,7 +76,7 @@ def pack(root: Path, archive: Path, files: list[str], *, commit: str | None, fin
         raise BundleError(f"cannot bundle {missing[0]}: no such file (build the results first)")
     manifest = {"schema": SCHEMA, "commit": commit, "fingerprints": fingerprints,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "versions": package_versions(),
-                "configs": sorted(configs), "files": {f: _sha256(root / f) for f in files}}
+                "configs": sorted(configs), "files": {f: sha256(root / f) for f in files}}
     def write(handle) -> None:
         with tarfile.open(fileobj=handle, mode="w:gz") as tar:
             _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
@@ -143,19 +107,6 @@ def read_manifest(archive: Path) -> dict:
     return manifest
 
 
-def _config_difference(theirs: dict, ours: dict, holder: str = "the bundle") -> str:
-    runs_theirs, runs_ours = theirs.get("runs", {}), ours["runs"]
-    parts = []
-    changed = sorted(r for r in set(runs_theirs) & set(runs_ours) if runs_theirs[r] != runs_ours[r])
-    if changed:
-        parts.append("settings of run(s) " + ", ".join(changed))
-    if set(runs_theirs) - set(runs_ours):
-        parts.append(f"run(s) only in {holder}: " + ", ".join(sorted(set(runs_theirs) - set(runs_ours))))
-    if set(runs_ours) - set(runs_theirs):
-        parts.append("run(s) only in this config: " + ", ".join(sorted(set(runs_ours) - set(runs_theirs))))
-    return "; ".join(parts) or "the references or figures sections"
-
-
 def unpack(archive: Path, root: Path, *, commit: str | None, fingerprints: dict) -> dict:
     """Check ``archive`` against this clone (``commit``) and config (``fingerprints``, from
     :func:`config_fingerprints`), then write its files under ``root``; returns the manifest.
@@ -165,18 +116,18 @@ def unpack(archive: Path, root: Path, *, commit: str | None, fingerprints: dict)
     check has shown that code to be theirs), so Snakemake finds them up to date."""
     archive, root = Path(archive), Path(root)
     manifest = read_manifest(archive)
-    commit = _clean_commit(commit, f"the workflow directory {root}")
+    commit = clean_commit(commit, f"the workflow directory {root}", BundleError)
     if manifest["commit"] != commit:
         raise BundleError(f"{archive.name} was made at commit {manifest['commit'][:12]}, this clone is at "
                           f"{commit[:12]}: check out {manifest['commit'][:12]} (the results belong to that code)")
     if manifest["fingerprints"]["config"] != fingerprints["config"]:
-        raise BundleError(f"{archive.name} was made with another config ({_config_difference(manifest['fingerprints'], fingerprints)}): "
+        raise BundleError(f"{archive.name} was made with another config ({config_difference(manifest['fingerprints'], fingerprints, 'the bundle')}): "
                           f"use the bundle's config files ({', '.join(manifest['configs'])}, stored under "
                           f"{CONFIG_DIR}/ in the archive)")
     tracked = tracked_files(root)
     # a file of the repository itself that an older bundle carried (results/.gitkeep): already here
     expected = {f: digest for f, digest in manifest["files"].items()
-                if not (f in tracked and (root / f).is_file() and _sha256(root / f) == digest)}
+                if not (f in tracked and (root / f).is_file() and sha256(root / f) == digest)}
     existing = [f for f in expected if (root / f).exists()]
     if existing:
         raise BundleError(f"{existing[0]} already exists ({len(existing)} file(s) would be overwritten): unpack "
@@ -194,29 +145,10 @@ def unpack(archive: Path, root: Path, *, commit: str | None, fingerprints: dict)
             if not members[name].isfile():
                 raise BundleError(f"{archive.name}: {name} is not a regular file")
             tar.extract(members[name], staging, set_attrs=True, filter="data")
-            if _sha256(Path(staging) / name) != expected[name]:
+            if sha256(Path(staging) / name) != expected[name]:
                 raise BundleError(f"{archive.name}: {name} does not match its checksum (altered or damaged)")
-        _after_the_code(Path(staging), list(expected), root, tracked)
+        restamp_after_code(Path(staging), list(expected), root, tracked)
         for name in expected:  # all checked: move into place (os.replace keeps the file times)
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(Path(staging) / name, root / name)
     return manifest
-
-
-def _after_the_code(staging: Path, names: list[str], root: Path, tracked: set[str]) -> None:
-    """Restamp the restored files into the interval between the clone's newest tracked file and now,
-    keeping their order in time: a fresh checkout stamps the code with the time of the checkout,
-    Snakemake reruns a script rule whose script is newer than its outputs, and refuses outputs dated
-    in the future. The commit check has shown the code to be that of the results; a later edit of a
-    script is newer again and reruns what it touches."""
-    code = max((os.lstat(root / name).st_mtime for name in tracked if os.path.lexists(root / name)), default=0.0)
-    times = {name: os.stat(staging / name).st_mtime for name in names}
-    if not times:
-        return
-    oldest, newest = min(times.values()), max(times.values())
-    start = code + 1e-3
-    end = max(time.time(), start + 1e-3)
-    scale = (end - start) / (newest - oldest) if newest > oldest else 0.0
-    for name, mtime in times.items():
-        stamp = start + (mtime - oldest) * scale
-        os.utime(staging / name, (stamp, stamp))

@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _published_plan(args, root: Path = Path(".")):
-    from .bundle import config_fingerprints
+    from .archive import config_fingerprints
     from .config.check import load_config
     from .plan import Plan
 
@@ -185,7 +185,7 @@ def _published_plan(args, root: Path = Path(".")):
 
 
 def run_publish(args) -> int:
-    from .bundle import tracked_files
+    from .archive import tracked_files
     from .io import git_commit
     from .publish import missing_inputs, publish, replot, summary, unfinished_histories, unread_logs
 
@@ -270,7 +270,8 @@ def run_restore(args) -> int:
 
 
 def run_unpack(args) -> int:
-    from .bundle import config_fingerprints, unpack
+    from .archive import config_fingerprints
+    from .bundle import unpack
     from .config.check import load_config
     from .io import git_commit
     from .plan import Plan

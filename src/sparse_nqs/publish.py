@@ -39,7 +39,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .bundle import BundleError, _after_the_code, _clean_commit, _config_difference, _sha256, tracked_files
+from .archive import clean_commit, config_difference, restamp_after_code, sha256, tracked_files
+from .bundle import BundleError
 from .io import current_umask, package_versions, read_json, write_atomic, write_json_atomic, write_text_atomic
 
 SCHEMA = "sparse_nqs.published/1"
@@ -118,7 +119,7 @@ def publish(results_dir: Path, target: Path, *, commit: str | None, fingerprints
     missing_inputs}``; the files drawn from part of their inputs are listed as ``partial``, and
     :func:`restore` leaves them out."""
     results_dir, target = Path(results_dir), Path(target)
-    commit = _clean_commit(commit, "the clone that publishes")
+    commit = clean_commit(commit, "the clone that publishes", PublishedError)
     if target.exists() and any(target.iterdir()) and not (target / MANIFEST).is_file():
         raise PublishedError(f"{target} exists and is not a published directory (no {MANIFEST}): choose another")
     present = results_files(results_dir, tracked)
@@ -138,7 +139,7 @@ def publish(results_dir: Path, target: Path, *, commit: str | None, fingerprints
                 "fingerprints": fingerprints, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "versions": package_versions(), "configs": sorted(configs), "unfinished": sorted(unfinished),
                 "unread": unread, "partial": sorted(set(partial_outputs(drawn["missing"])) & set(files)),
-                "files": {f: _sha256(target / f) for f in files}, "mtimes": {f: mtimes[f] for f in files}}
+                "files": {f: sha256(target / f) for f in files}, "mtimes": {f: mtimes[f] for f in files}}
     for name, text in sorted(configs.items()):
         write_text_atomic(target / CONFIG_DIR / Path(name).name, text)
     write_text_atomic(target / README, readme(manifest, target))
@@ -198,14 +199,14 @@ def check(target: Path, fingerprints: dict, *, extending=None) -> dict:
         if gap:
             extends = "" if extending is None else f"; it does not extend them either ({gap})"
             raise PublishedError(
-                f"{target} was made with another config ({_config_difference(manifest['fingerprints'], fingerprints, 'the publication')}"
+                f"{target} was made with another config ({config_difference(manifest['fingerprints'], fingerprints, 'the publication')}"
                 f"{extends}): its results are stale for this one. Use its config ({', '.join(manifest['configs'])} "
                 f"under {target / CONFIG_DIR}) or run the changed runs again")
     for name, digest in manifest["files"].items():
         path = target / name
         if not path.is_file():
             raise PublishedError(f"{target}: {name} of its manifest is missing")
-        if _sha256(path) != digest:
+        if sha256(path) != digest:
             raise PublishedError(f"{target}: {name} does not match its checksum (altered since it was published)")
     return manifest
 
@@ -360,7 +361,7 @@ def restore(target: Path, root: Path, fingerprints: dict, plan=None) -> dict:
             shutil.copyfile(target / f, destination)
             os.chmod(destination, 0o666 & ~current_umask())
             os.utime(destination, (manifest["mtimes"][f], manifest["mtimes"][f]))
-        _after_the_code(staging, names, root, tracked_files(root))
+        restamp_after_code(staging, names, root, tracked_files(root))
         for name in names:
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / name, root / name)
