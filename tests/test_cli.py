@@ -254,3 +254,13 @@ def test_replot_refuses_to_draw_into_a_publication(tmp_path, capsys):
                  "--out", str(target)])
     assert code == 2 and sorted(p.name for p in target.iterdir()) == ["MANIFEST.json"]
     assert "is a publication" in capsys.readouterr().err
+
+
+def test_version_and_help_name_the_program(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0 and capsys.readouterr().out.strip() == f"sparse-nqs {version('sparse-nqs')}"
+    beside = subprocess.run([sys.executable, "-m", "sparse_nqs.claims.beside", "--help"], capture_output=True, text=True)
+    assert beside.stdout.startswith("usage: python -m sparse_nqs.claims.beside")

@@ -58,7 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
         REFERENCE_METHODS,
     )
 
+    from importlib.metadata import version
+
     parser = _Parser(prog="sparse-nqs", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"sparse-nqs {version('sparse-nqs')}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     ref = commands.add_parser(
@@ -106,9 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     experiment_parser("pretrain", "dense pre-training of a run: theta_init, theta_wr and the dense evaluation")
     prune = experiment_parser("prune", "one pruning method of a run (pre-trains first if needed); resumes")
-    prune.add_argument("--method", required=True, choices=PRUNING_METHODS)
+    prune.add_argument("--method", required=True, choices=PRUNING_METHODS,
+                       help="imp_wr: magnitude, rewind to theta_wr; imp_ct: magnitude, continued training; "
+                            "irp_wr: random, rewind")
     fid = experiment_parser("fidelity", "neighbour fidelities along a finished pruning path")
-    fid.add_argument("--method", required=True, choices=PRUNING_METHODS)
+    fid.add_argument("--method", required=True, choices=PRUNING_METHODS, help="the pruning path whose states are compared")
     ticket = experiment_parser("ticket", "train one isolated ticket at an IMP-WR iteration; resumes")
     ticket.add_argument("--variant", required=True, choices=RBM_TICKET_VARIANTS,
                         help="init_imp = T(theta_init, m_imp), rand_imp = T(theta_rand, m_imp), "

@@ -361,7 +361,7 @@ def main(argv=None) -> None:
     from ..plan import Plan
     from ..runtime import configure
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m sparse_nqs.claims.beside", description=__doc__.splitlines()[0])
     parser.add_argument("results", help="a results or published directory")
     parser.add_argument("--config", nargs="+", required=True)
     parser.add_argument("--replica", nargs=2, action="append", default=[], metavar=("DIR", "CONFIG"),
