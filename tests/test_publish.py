@@ -214,6 +214,7 @@ def test_figures_drawn_from_unfinished_runs_are_published_but_not_restored(clone
     target while the runs it lacks were never finished."""
     def draw(target):
         for name in ("figures/fig1.png", "figures/fig3.png", "claims.csv"):
+            (target / name).parent.mkdir(parents=True, exist_ok=True)  # figures are drawn, not copied
             (target / name).write_text(f"drawn from {target.name}")
         return {"files": ["figures/fig1.png", "figures/fig3.png", "claims.csv"],
                 "missing": {"fig1": ["runs/cnn/imp_wr/history.csv"]}}
@@ -288,6 +289,7 @@ def test_the_publication_explains_itself_to_a_reader_on_the_web(clone, tmp_path)
     the commands to re-plot and continue, with the published config's path."""
     def draw(target):
         for name in ("figures/fig1.png", "figures/fig3.png"):
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
             (target / name).write_text("png")
         return {"files": ["figures/fig1.png", "figures/fig3.png"], "missing": {"fig1": ["runs/x/imp_wr/history.csv"]}}
 
@@ -301,3 +303,29 @@ def test_the_publication_explains_itself_to_a_reader_on_the_web(clone, tmp_path)
     assert "`runs/x/imp_wr/history.csv`: pruning under way" in text
     assert f"sparse-nqs replot {target.as_posix()} --config {target.as_posix()}/config/subset.yaml" in text
     assert "README.md" not in manifest["files"] and check(target, FINGERPRINTS)  # not a result
+
+
+def test_figures_without_runs_are_not_published_and_are_listed(clone, tmp_path):
+    """A publication shows the figures that have runs: figures of the results directory are not copied
+    (the draw makes them again from the tables), figures whose spec lists no run are not drawn, and the
+    README lists them."""
+    from sparse_nqs.config.check import load_config
+    from sparse_nqs.plan import Plan
+    from sparse_nqs.publish import undrawn_figures
+
+    root = Path(__file__).resolve().parents[1]
+    subset = Plan.from_config(load_config(root / "workflow" / "presets" / "paper-subset.yaml"))
+    assert undrawn_figures(subset) == ["fig1", "fig2", "fig5", "fig6"]
+    assert undrawn_figures(Plan.from_config(load_config(root / "workflow" / "presets" / "smoke.yaml"))) == []
+
+    def draw(target):
+        (target / "figures").mkdir(exist_ok=True)
+        (target / "figures" / "fig3.png").write_text("drawn")
+        return {"files": ["figures/fig3.png"], "missing": {}, "undrawn": ["fig1"]}
+
+    target = tmp_path / "published"
+    manifest = publish(clone / "results", target, commit=git_commit(clone), fingerprints=FINGERPRINTS,
+                       configs={"config.yaml": "runs: {}\n"}, tracked={"results/.gitkeep"}, draw=draw)
+    assert "figures/fig1.png" not in manifest["files"] and not (target / "figures" / "fig1.png").exists()
+    assert manifest["undrawn"] == ["fig1"] and "Not drawn (no runs of them in this publication): fig1" in (
+        target / "README.md").read_text()

@@ -249,6 +249,8 @@ def run_replot(args) -> int:
     counts = claims[~is_papers_own(claims)]["status"].value_counts().to_dict()
     print(f"{len(result['figures'])} figures and the claims ({', '.join(f'{v} {k}' for k, v in counts.items())}) "
           f"-> {out}")
+    if result["undrawn"]:
+        print(f"  not drawn (no runs of them in this config): {', '.join(result['undrawn'])}")
     return 0
 
 

@@ -123,7 +123,10 @@ def publish(results_dir: Path, target: Path, *, commit: str | None, fingerprints
     if target.exists() and any(target.iterdir()) and not (target / MANIFEST).is_file():
         raise PublishedError(f"{target} exists and is not a published directory (no {MANIFEST}): choose another")
     present = results_files(results_dir, tracked)
-    files = [f for f in present if f not in set(unfinished) | set(unread)]
+    # the figures are drawn again from the published tables (``draw``): none is copied, so that a
+    # placeholder of a figure without runs in this config does not come along
+    copied = [f for f in present if draw is None or not f.startswith("figures/")]
+    files = [f for f in copied if f not in set(unfinished) | set(unread)]
     unread = sorted(set(unread) & set(present))
     if not files:
         raise PublishedError(f"{results_dir} holds no results to publish")
@@ -132,13 +135,14 @@ def publish(results_dir: Path, target: Path, *, commit: str | None, fingerprints
         shutil.rmtree(target)
     for f in files:
         write_atomic(target / f, lambda handle, f=f: handle.write((results_dir / f).read_bytes()))
-    drawn = draw(target) if draw is not None else {"files": [], "missing": {}}
+    drawn = draw(target) if draw is not None else {"files": [], "missing": {}, "undrawn": []}
     files = sorted(set(files) | set(drawn["files"]))
     mtimes.update({f: os.stat(target / f).st_mtime for f in drawn["files"]})  # drawn last: the newest
     manifest = {"schema": SCHEMA, "commit": commit, "made_at": _made_at(target, files),
                 "fingerprints": fingerprints, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "versions": package_versions(), "configs": sorted(configs), "unfinished": sorted(unfinished),
                 "unread": unread, "partial": sorted(set(partial_outputs(drawn["missing"])) & set(files)),
+                "undrawn": sorted(drawn.get("undrawn", [])),
                 "files": {f: sha256(target / f) for f in files}, "mtimes": {f: mtimes[f] for f in files}}
     for name, text in sorted(configs.items()):
         write_text_atomic(target / CONFIG_DIR / Path(name).name, text)
@@ -168,6 +172,8 @@ def readme(manifest: dict, target: Path) -> str:
     lines += ["## Figures", ""]
     lines += [f"![{Path(f).stem}]({f})" + (" (partial)" if f in manifest["partial"] else "") + "\n"
               for f in figures]
+    if manifest.get("undrawn"):
+        lines += [f"Not drawn (no runs of them in this publication): {', '.join(manifest['undrawn'])}.", ""]
     lines += ["## Re-plot or continue (in a clone of the repository)", "", "```bash",
               f"sparse-nqs replot {Path(target).as_posix()} --config {configs}     # figures and claims, no training",
               f"sparse-nqs restore {Path(target).as_posix()} --config {configs}    # into results/, then snakemake "
@@ -290,7 +296,7 @@ def _figure_inputs(plan) -> dict[str, dict[str, list[str]]]:
 
 
 def replot(plan, target: Path, out: Path, plotting: dict | None = None) -> dict:
-    """Draw every figure of ``plan`` (as the workflow's ``all``) and the claims table from the published ``target``
+    """Draw every figure of ``plan`` that has runs (:func:`undrawn_figures`) and the claims table from the published ``target``
     into ``out`` (``figures/``, ``tables/rbm_table1.csv``, ``claims.csv``, ``claims.rst``), reading
     tables only. A figure's missing inputs (an unfinished run) are left out of it. Returns the figures
     drawn, the missing inputs (:func:`missing_inputs`), the claims table and ``files``, every file
@@ -306,8 +312,11 @@ def replot(plan, target: Path, out: Path, plotting: dict | None = None) -> dict:
     plotting = plan.plotting if plotting is None else plotting
     missing = missing_inputs(plan, target)
     inputs = {fig: existing_inputs(kinds, target) for fig, kinds in _figure_inputs(plan).items()}
+    undrawn = undrawn_figures(plan)
     drawn, written = [], []
     for fig, files in inputs.items():
+        if fig in undrawn:
+            continue
         if fig in FIGURES:
             figure = draw_figure(fig, load_figure_tables(plan, fig, files), plan.figures[fig], plotting)
         else:
@@ -326,7 +335,16 @@ def replot(plan, target: Path, out: Path, plotting: dict | None = None) -> dict:
     write_csv_atomic(out / paths.CLAIMS, table)
     write_text_atomic(out / paths.CLAIMS_RST, claims_rst(table))
     written += [paths.CLAIMS, paths.CLAIMS_RST]
-    return {"figures": drawn, "missing": missing, "claims": table, "files": written}
+    return {"figures": drawn, "missing": missing, "claims": table, "files": written, "undrawn": undrawn}
+
+
+def undrawn_figures(plan) -> list[str]:
+    """The figures of fig1 ... fig6 whose spec lists no run (the workflow draws them as empty axes
+    with a note; a publication leaves them out and lists them). Fig. 7 needs no runs."""
+    from .names import FIGURES
+
+    return [fig for fig in FIGURES if "runs" in plan.figures[fig] and not plan.figures[fig]["runs"]
+            and fig != "fig7"]
 
 
 def restore(target: Path, root: Path, fingerprints: dict, plan=None) -> dict:
