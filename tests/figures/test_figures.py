@@ -562,3 +562,14 @@ def test_the_papers_own_curves_are_drawn_behind_the_papers_runs_only():
     tables.runs = tables.runs.assign(boundary="periodic")
     figure = draw_figure("fig3", tables, spec, dict(PLOTTING_DEFAULTS))
     assert not any(pale(ax) for ax in figure.axes)
+
+
+def test_a_figure_without_runs_is_one_readable_sentence(tmp_path):
+    """figures.<fig>.runs empty (the paper subset's Figs. 1, 2, 5, 6): one line saying so, not empty
+    panels whose titles the narrow placeholder cut off (fig7 needs no runs and is drawn)."""
+    for fig in ("fig1", "fig2", "fig5", "fig6"):
+        figure = draw_figure(fig, FigureTables(), spec_for([]), dict(PLOTTING_DEFAULTS))
+        texts = [t.get_text() for ax in figure.axes for t in ax.texts]
+        assert texts == [f"{fig}: no runs in this config (figures.{fig}.runs is empty)"], fig
+        assert len(figure.axes) == 1 and not figure.axes[0].axison
+        _saved(figure, tmp_path, f"{fig}_no_runs")

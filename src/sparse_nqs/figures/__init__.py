@@ -57,10 +57,23 @@ def draw_figure(fig: str, tables: FigureTables, spec: dict, options: dict) -> Fi
     tables = tables.for_figure(spec)
     rc = rc_params(options)
     with matplotlib.rc_context(rc):
-        figure = module.draw(tables, spec, options)
+        if fig != "fig7" and not spec.get("runs"):  # one readable note, not empty panels with cut titles
+            figure = _no_runs(fig)
+        else:
+            figure = module.draw(tables, spec, options)
         tidy_log_axes(figure)
     # ticks are made at draw time from rcParams: save_figure draws under the same settings
     figure._sparse_nqs_rc = rc
+    return figure
+
+
+def _no_runs(fig: str) -> Figure:
+    """The figure of a config whose ``figures.<fig>.runs`` is empty: one sentence saying so."""
+    figure = Figure(figsize=(6.4, 1.6))
+    ax = figure.add_subplot()
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, f"{fig}: no runs in this config (figures.{fig}.runs is empty)", ha="center", va="center",
+            fontsize="large", transform=ax.transAxes)
     return figure
 
 
