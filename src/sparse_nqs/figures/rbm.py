@@ -189,14 +189,21 @@ def _errors_panel(ax, tables, run, method, columns, logy=True) -> bool:
 def draw_fig2(tables: RBMTables, spec: dict) -> Figure:
     runs = _runs(tables, spec)
     figure, axes = figure_with_panels(3 * max(1, len(runs)), ncols=max(1, len(runs)))
+    rows = (("kl_exact", "kl_data", "infidelity"), ("eroe", "mroe"), ("c_mse",))
+    ylabels = ("KL divergence, infidelity", "relative error of E and <|m|>", "mean squared error of C(d)")
     for k, run in enumerate(runs):
         method = _methods(tables, run)[0]
-        for row, columns in enumerate((("kl_exact", "kl_data", "infidelity"), ("eroe", "mroe"), ("c_mse",))):
+        for row, columns in enumerate(rows):
             ax = axes[row * len(runs) + k]
             guarded(ax, _errors_panel, tables, run, method, columns)
             ax.set_title(f"{panel_letter(row * len(runs) + k)} {tables.label(run)}", fontsize="small")
+            if k == 0:
+                ax.set_ylabel(ylabels[row])
     if not runs:
         note(axes[0], "no RBM run in rbm.figures.rbm_fig2.runs")
+    methods = sorted({LABELS.get(_methods(tables, r)[0], _methods(tables, r)[0]) for r in runs})
+    figure.suptitle("errors of the pruned RBM against the fraction of weights pruned"
+                    + (f" ({', '.join(methods)})" if methods else ""), fontsize="small")
     return figure
 
 
