@@ -88,12 +88,7 @@ class Figure:
     panel_keys: dict = field(default_factory=dict)
 
 
-def _variants(method_key="method"):
-    return [Entry("rand", {"variant": "init_rand"}), Entry("rand,mimp", {"variant": "rand_imp"}),
-            Entry("init,mimp", {"variant": "init_imp"}), Entry("IMP-WR", {"method": "imp_wr"}),
-            Entry("=16", {"line": "n/N = 16"})]
-
-
+#: the lottery-ticket panels' legend (Fig. 1 a-c, Fig. 4a), from the top
 TICKETS = [Entry("init,mrand", {"variant": "init_rand"}), Entry("rand,mimp", {"variant": "rand_imp"}),
            Entry("init,mimp", {"variant": "init_imp"}), Entry("IMP-WR", {"method": "imp_wr"})]
 
