@@ -66,10 +66,10 @@ def shipped():
     return paths[0] if paths else None
 
 
-@pytest.mark.skipif(shipped() is None, reason="the QuCumber path of rbm_n18_h1 is not shipped")
 def test_the_shipped_path_is_rbm_n18_h1s_and_its_numbers_are_those_of_its_rbms(subset):
     plan, record = subset
     path = shipped()
+    assert path is not None, "sparse_nqs/external/qucumber_rbm_n18_h1_imp_ct is not shipped with the package"
     assert qucumber_path(plan.rbm_runs["rbm_n18_h1"], record).directory == path.directory and path.finished
     table = path.table
     assert table["n"].tolist() == remaining_weight_sequence(162, 0.1, 18)
