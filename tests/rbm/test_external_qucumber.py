@@ -4,6 +4,7 @@ the pipeline's count rule, and its KL and fidelity what our exact metrics give f
 stored (so the numbers QuCumber reported are the numbers of those RBMs, in our conventions)."""
 
 import copy
+import hashlib
 import json
 from pathlib import Path
 
@@ -70,6 +71,9 @@ def test_the_shipped_path_is_rbm_n18_h1s_and_its_numbers_are_those_of_its_rbms(s
     plan, record = subset
     path = shipped()
     assert path is not None, "sparse_nqs/external/qucumber_rbm_n18_h1_imp_ct is not shipped with the package"
+    script = ROOT / "scripts" / "qucumber_imp_ct.py"  # the script in the repository made these numbers
+    assert path.record["script_sha256"] == hashlib.sha256(script.read_bytes()).hexdigest(), (
+        "scripts/qucumber_imp_ct.py changed since it made the shipped path: run it again (its docstring)")
     assert qucumber_path(plan.rbm_runs["rbm_n18_h1"], record).directory == path.directory and path.finished
     table = path.table
     assert table["n"].tolist() == remaining_weight_sequence(162, 0.1, 18)
