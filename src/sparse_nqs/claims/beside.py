@@ -114,8 +114,9 @@ def _fig4_rows(tables, run: str, settings: dict, tickets_trained: bool) -> list[
     where = _source(f"runs/{run}/imp_wr/history.csv", points)
     dense = [["dense eps_rel", run, FIGURE_ONLY, g(points["value"].iloc[0]) if not points.empty else UNDER_WAY,
               where]]
-    if not _finished(points, settings):
-        return dense + [["IMP-WR low-error plateau eps_rel", run, FIGURE_ONLY, UNDER_WAY, where]]
+    if not _finished(points, settings):  # the fidelities may be there (the paper's Fig. 4b has every width)
+        return (dense + [["IMP-WR low-error plateau eps_rel", run, FIGURE_ONLY, UNDER_WAY, where]]
+                + _fidelity_rows(tables, run, "rho_c = 16 (alpha 4-32)", onset=True))
     p = pruned(points)
     lep, hep = float(p["value"].head(HEP_POINTS).median()), hep_level(points)
     on_hep = p[p["value"] >= HEP_FRACTION * hep]
