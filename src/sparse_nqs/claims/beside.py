@@ -164,15 +164,20 @@ def _fig4_rows(tables, run: str, settings: dict, tickets_trained: bool) -> list[
     return rows
 
 
-def _papers_rows(plan, run: str, figure: str, rows_of) -> list[list]:
-    """The rows of one of our runs computed by ``rows_of(tables, settings)`` from the paper's own
-    curves of the run (:func:`sparse_nqs.external.paper.figure_tables`): the same quantities by the
-    same code, on the rounds the paper plots (its path taken as finished where it ends)."""
+def _papers_tables(plan, run: str, figure: str):
+    """The paper's curves of one of our runs as FigureTables (None where the run is not the paper's)."""
     from ..external import paper
     from ..results import run_table
 
     info = run_table(plan, [run]).iloc[0].to_dict()
-    tables = paper.figure_tables(figure, run, plan.runs[run], plan.summaries[run], info)
+    return paper.figure_tables(figure, run, plan.runs[run], plan.summaries[run], info)
+
+
+def _papers_rows(plan, run: str, figure: str, rows_of) -> list[list]:
+    """The rows of one of our runs computed by ``rows_of(tables, settings)`` from the paper's own
+    curves of the run (:func:`sparse_nqs.external.paper.figure_tables`): the same quantities by the
+    same code, on the rounds the paper plots (its path taken as finished where it ends)."""
+    tables = _papers_tables(plan, run, figure)
     if tables is None:
         return []
     settings = copy.deepcopy(plan.runs[run])
@@ -192,11 +197,7 @@ def _curve_rows(plan, run: str, figure: str, ours) -> list[list]:
     """Per panel of the paper that shows the run: the median and largest distance of our curve from
     the paper's over the pruning rounds both have (|log10(ours / paper)| for errors, |ours - paper|
     for fidelities and magnetisations)."""
-    from ..external import paper
-    from ..results import run_table
-
-    info = run_table(plan, [run]).iloc[0].to_dict()
-    theirs = paper.figure_tables(figure, run, plan.runs[run], plan.summaries[run], info)
+    theirs = _papers_tables(plan, run, figure)
     rows = []
     if theirs is None:
         return rows
